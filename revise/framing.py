@@ -1,0 +1,138 @@
+"""Pure tensor DSP: windows, framing, overlap-add, crossfades and the two frame encodings.
+
+A signal of N samples is padded with P = L - H zeros on the left (and enough on the right) and
+cut into T frames of L samples every H samples, so every real sample is covered by exactly L / H
+frames. Frame t covers the original samples [t*H - P, t*H - P + L). Frames are multiplied by an
+analysis window; overlap-add multiplies by a synthesis window and divides by the summed window
+product, so `overlap_add(frame(x)) == x` up to float rounding for any L / H >= 2.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+from revise.config import Encoding
+
+
+def analysis_window(frame_length: int, hop_length: int, dtype=torch.float32) -> torch.Tensor:
+    """Square-root periodic Hann, scaled so analysis x synthesis sums to one over the hops. [L]"""
+    overlap = frame_length // hop_length
+    hann = torch.hann_window(frame_length, periodic=True, dtype=torch.float64)
+    return (hann.sqrt() * math.sqrt(2.0 / overlap)).to(dtype)
+
+
+def synthesis_window(frame_length: int, hop_length: int, dtype=torch.float32) -> torch.Tensor:
+    """The synthesis window equals the analysis window (a tight, energy-preserving pair). [L]"""
+    return analysis_window(frame_length, hop_length, dtype)
+
+
+def left_padding(frame_length: int, hop_length: int) -> int:
+    """P, the zeros put before the signal so the first sample is covered by L / H frames."""
+    return frame_length - hop_length
+
+
+def num_frames(length: int, frame_length: int, hop_length: int) -> int:
+    """T, the number of frames `frame` cuts from a signal of `length` samples."""
+    return -(-(length + left_padding(frame_length, hop_length)) // hop_length)
+
+
+def frame(x: torch.Tensor, frame_length: int, hop_length: int) -> torch.Tensor:
+    """Cut [B, N] audio into analysis-windowed frames [B, T, L]."""
+    _check_hop(frame_length, hop_length)
+    length = x.shape[-1]
+    count = num_frames(length, frame_length, hop_length)
+    pad_left = left_padding(frame_length, hop_length)
+    pad_right = (count - 1) * hop_length + frame_length - pad_left - length
+    padded = F.pad(x, (pad_left, pad_right))
+    frames = padded.unfold(-1, frame_length, hop_length)  # [B, T, L]
+    return frames * analysis_window(frame_length, hop_length, x.dtype).to(x.device)
+
+
+def overlap_add(frames: torch.Tensor, length: int, hop_length: int) -> torch.Tensor:
+    """Join analysis-domain frames [B, T, L] into [B, length] audio by windowed overlap-add."""
+    batch, count, frame_length = frames.shape
+    _check_hop(frame_length, hop_length)
+    window = synthesis_window(frame_length, hop_length, frames.dtype).to(frames.device)
+    total = (count - 1) * hop_length + frame_length
+    summed = _fold(frames * window, total, hop_length)
+    product = analysis_window(frame_length, hop_length, frames.dtype).to(frames.device) * window
+    envelope = _fold(product.expand(1, count, frame_length), total, hop_length)
+    pad_left = left_padding(frame_length, hop_length)
+    if length + pad_left > total:
+        raise ValueError(f"{count} frames cover at most {total - pad_left} samples, not {length}.")
+    out = summed / envelope.clamp_min(1e-8)
+    return out[:, pad_left : pad_left + length]
+
+
+def _fold(frames: torch.Tensor, total: int, hop_length: int) -> torch.Tensor:
+    """Sum frames [B, T, L] placed every `hop_length` samples into [B, total]."""
+    frame_length = frames.shape[-1]
+    columns = rearrange(frames, "b t l -> b l t")
+    folded = F.fold(columns, output_size=(1, total), kernel_size=(1, frame_length), stride=(1, hop_length))
+    return rearrange(folded, "b 1 1 n -> b n")
+
+
+def _check_hop(frame_length: int, hop_length: int) -> None:
+    if hop_length <= 0 or frame_length % hop_length or frame_length // hop_length < 2:
+        raise ValueError(f"frame length {frame_length} must be a multiple >= 2 of hop {hop_length}.")
+
+
+def encode(frames: torch.Tensor, encoding: Encoding) -> torch.Tensor:
+    """Frames [B, T, L] to model features [B, T, F]: raw samples, or real and imaginary rfft parts."""
+    if encoding == "raw":
+        return frames
+    if encoding == "fourier":
+        spectrum = torch.fft.rfft(frames, norm="ortho")  # [B, T, L/2+1]
+        return torch.cat([spectrum.real, spectrum.imag], dim=-1)
+    raise ValueError(f"unknown encoding {encoding!r}; use 'raw' or 'fourier'.")
+
+
+def decode(features: torch.Tensor, encoding: Encoding, frame_length: int) -> torch.Tensor:
+    """Model features [B, T, F] back to frames [B, T, L]; the exact inverse of `encode`."""
+    if encoding == "raw":
+        return features
+    if encoding == "fourier":
+        bins = frame_length // 2 + 1
+        spectrum = torch.complex(features[..., :bins], features[..., bins:])
+        return torch.fft.irfft(spectrum, n=frame_length, norm="ortho")
+    raise ValueError(f"unknown encoding {encoding!r}; use 'raw' or 'fourier'.")
+
+
+def frames_touching(start: int, end: int, frame_length: int, hop_length: int) -> tuple[int, int]:
+    """Frame indices [first, last) whose support overlaps samples [start, end)."""
+    pad_left = left_padding(frame_length, hop_length)
+    first = max(0, (start + pad_left - frame_length) // hop_length + 1)
+    last = -(-(end + pad_left) // hop_length)
+    return first, last
+
+
+def fade_in(length: int, dtype=torch.float64) -> torch.Tensor:
+    """Raised-cosine ramp from 0 to 1 over `length` samples; `fade_in + fade_in.flip(0) == 1`. [n]"""
+    position = (torch.arange(length, dtype=torch.float64) + 0.5) / max(length, 1)
+    return torch.sin(0.5 * math.pi * position).pow(2).to(dtype)
+
+
+def splice(original: torch.Tensor, fill: torch.Tensor, start: int, end: int, margin: int) -> torch.Tensor:
+    """Put `fill` into `original` over [start, end), crossfading over `margin` samples each side.
+
+    original, fill: [..., N] with the same shape; only `fill[..., start-margin : end+margin]` is
+    read, and only `original` outside [start, end) is read. Every sample outside
+    [start - margin, end + margin) is returned bit-identical to `original`. The margins are
+    clipped at the signal's edges.
+    """
+    out = original.clone()
+    length = original.shape[-1]
+    left = max(0, start - margin)
+    right = min(length, end + margin)
+    out[..., start:end] = fill[..., start:end]
+    if start > left:
+        ramp = fade_in(start - left, original.dtype).to(original.device)[-(start - left) :]
+        out[..., left:start] = original[..., left:start] * (1 - ramp) + fill[..., left:start] * ramp
+    if right > end:
+        ramp = fade_in(right - end, original.dtype).to(original.device).flip(0)
+        out[..., end:right] = original[..., end:right] * (1 - ramp) + fill[..., end:right] * ramp
+    return out
