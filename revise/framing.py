@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 
-from revise.config import Encoding
+from revise.config import Encoding, FrameConfig
 
 
 def analysis_window(frame_length: int, hop_length: int, dtype=torch.float32) -> torch.Tensor:
@@ -136,3 +136,31 @@ def splice(original: torch.Tensor, fill: torch.Tensor, start: int, end: int, mar
         ramp = fade_in(right - end, original.dtype).to(original.device).flip(0)
         out[..., end:right] = original[..., end:right] * (1 - ramp) + fill[..., end:right] * ramp
     return out
+
+
+def analyse(x: torch.Tensor, config: FrameConfig) -> torch.Tensor:
+    """Audio [B, N] at the model rate to model features [B, T, F]."""
+    return encode(frame(x, config.frame_length, config.hop_length), config.encoding)
+
+
+def synthesise(features: torch.Tensor, length: int, config: FrameConfig) -> torch.Tensor:
+    """Model features [B, T, F] to audio [B, length] by windowed overlap-add (the crossfade join)."""
+    frames = decode(features, config.encoding, config.frame_length)
+    return overlap_add(frames, length, config.hop_length)
+
+
+def naive_join(features: torch.Tensor, length: int, config: FrameConfig) -> torch.Tensor:
+    """The baseline this package replaces: frames butted end to end, no crossfade. [B, T, F] -> [B, length]
+
+    Each frame contributes its own central hop of samples (the analysis window divided out), so
+    consecutive frames meet edge to edge and any mismatch between them is heard as a click.
+    """
+    frames = decode(features, config.encoding, config.frame_length)
+    length_, hop = config.frame_length, config.hop_length
+    centre = slice((length_ - hop) // 2, (length_ + hop) // 2)
+    window = analysis_window(length_, hop, frames.dtype).to(frames.device)[centre]
+    pieces = frames[..., centre] / window
+    joined = rearrange(pieces, "b t h -> b (t h)")
+    # frame t's centre sits at samples t*H - P + (L-H)/2 of the original signal
+    offset = left_padding(length_, hop) - (length_ - hop) // 2
+    return joined[:, offset : offset + length]

@@ -1,0 +1,168 @@
+"""Export and load trained models: safetensors weights plus a JSON config with a format version.
+
+An exported model is a folder holding `model.safetensors` and `config.json`. Loading never
+executes code from a file: weights come from safetensors, Lightning checkpoints are read with
+`weights_only=True`, and every tensor name and shape must match the architecture the JSON
+describes (strict loading). A checksum in the JSON catches corrupted weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from revise.config import ARConfig, Config, FrameConfig, ModelConfig, RevisionConfig, from_dict, to_dict
+from revise.model import RevisionModel
+
+FORMAT_VERSION = 1
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be used: missing, corrupted, of another architecture or format."""
+
+
+def export_model(model: RevisionModel, directory: str | Path, extra: dict[str, Any] | None = None) -> Path:
+    """Write `model` into `directory` (created; replaced whole, never left half-written)."""
+    directory = Path(directory)
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    weights = save_safetensors(state)
+    config = {
+        "format_version": FORMAT_VERSION,
+        "frame": to_dict(model.frame),
+        "model": to_dict(model.model),
+        "revision": to_dict(model.revision),
+        "ar": to_dict(model.ar),
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+        "info": extra or {},
+    }
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    try:
+        (staging / WEIGHTS_NAME).write_bytes(weights)
+        (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
+        if directory.exists():
+            shutil.rmtree(directory)
+        os.replace(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def load_model(path: str | Path | None = None) -> RevisionModel:
+    """Load an exported model folder (or its `model.safetensors`); None loads the shipped default."""
+    directory = _model_directory(path)
+    config = _read_config(directory)
+    weights_path = directory / WEIGHTS_NAME
+    if not weights_path.is_file():
+        raise ModelFileError(f"{directory} has no {WEIGHTS_NAME}; export the model again with `revise export`.")
+    weights = weights_path.read_bytes()
+    if hashlib.sha256(weights).hexdigest() != config.get("weights_sha256"):
+        raise ModelFileError(f"{weights_path} is corrupted (its checksum does not match); export it again.")
+    try:
+        state = load_safetensors(weights)
+    except (SafetensorError, ValueError, RuntimeError) as error:
+        raise ModelFileError(f"{weights_path} is not a readable safetensors file ({error}).") from None
+    model = model_from_config(config, source=str(directory))
+    load_state_strict(model, state, source=str(weights_path))
+    return model.eval()
+
+
+def _model_directory(path: str | Path | None) -> Path:
+    if path is None:
+        if not (DEFAULT_MODEL_DIR / CONFIG_NAME).is_file():
+            raise ModelFileError(
+                "no default model is shipped with this install; pass --model with a model made by `revise export`."
+            )
+        return DEFAULT_MODEL_DIR
+    path = Path(path)
+    if path.is_file() and path.name == WEIGHTS_NAME:
+        path = path.parent
+    if not path.exists():
+        raise ModelFileError(f"model {path} does not exist; pass a folder written by `revise export`.")
+    if not path.is_dir():
+        raise ModelFileError(f"model {path} is not a model folder; pass a folder written by `revise export`.")
+    return path
+
+
+def _read_config(directory: Path) -> dict[str, Any]:
+    config_path = directory / CONFIG_NAME
+    if not config_path.is_file():
+        raise ModelFileError(f"{directory} has no {CONFIG_NAME}; pass a folder written by `revise export`.")
+    try:
+        config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelFileError(f"{config_path} is corrupted (not valid JSON); export the model again.") from None
+    if not isinstance(config, dict) or not isinstance(config.get("format_version"), int):
+        raise ModelFileError(f"{config_path} has no format version; it was not written by `revise export`.")
+    if config["format_version"] > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{config_path} has format version {config['format_version']}, newer than this revise reads "
+            f"({FORMAT_VERSION}); upgrade revise."
+        )
+    return config
+
+
+def model_from_config(config: dict[str, Any], source: str) -> RevisionModel:
+    """Build an untrained `RevisionModel` from the JSON (or checkpoint) config sections."""
+    try:
+        return RevisionModel(
+            from_dict(FrameConfig, config.get("frame"), "frame"),
+            from_dict(ModelConfig, config.get("model"), "model"),
+            from_dict(RevisionConfig, config.get("revision", {}), "revision"),
+            from_dict(ARConfig, config.get("ar", {}), "ar"),
+        )
+    except ValueError as error:
+        raise ModelFileError(f"{source} describes a model this revise cannot build: {error}") from None
+
+
+def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """Load `state` into `model`, refusing any missing, extra or differently shaped tensor."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    if missing or extra or wrong:
+        detail = (missing and f"missing {missing[0]}") or (extra and f"unexpected {extra[0]}") or f"shape of {wrong[0]}"
+        raise ModelFileError(f"{source} holds weights of another architecture ({detail}).")
+    if any(not torch.isfinite(t).all() for t in state.values() if t.is_floating_point()):
+        raise ModelFileError(f"{source} holds NaN or infinite weights; it cannot be used.")
+    model.load_state_dict(state, strict=True)
+
+
+def model_from_lightning_checkpoint(path: str | Path) -> tuple[RevisionModel, dict[str, Any]]:
+    """Read a training checkpoint safely (weights_only) into a `RevisionModel` and its metadata."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"checkpoint {path} does not exist or is not a file.")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a bad file; all mean "unreadable"
+        raise ModelFileError(f"checkpoint {path} cannot be read ({type(error).__name__}); is it a revise training checkpoint?") from None
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise ModelFileError(f"checkpoint {path} is not a revise training checkpoint.")
+    config = checkpoint.get("hyper_parameters", {}).get("config")
+    if not isinstance(config, dict):
+        raise ModelFileError(f"checkpoint {path} carries no revise config.")
+    model = model_from_config(config, source=str(path))
+    prefix = "model."
+    state = {k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
+    load_state_strict(model, state, source=str(path))
+    info = {"global_step": checkpoint.get("global_step"), "epoch": checkpoint.get("epoch")}
+    return model.eval(), info
+
+
+def config_sections(config: Config) -> dict[str, Any]:
+    """The parts of a run config a model needs, as plain dicts (stored in checkpoints)."""
+    return {name: to_dict(getattr(config, name)) for name in ("frame", "model", "revision", "ar")}

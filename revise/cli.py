@@ -1,0 +1,211 @@
+"""The `revise` command: train, export, inpaint, generate, evaluate.
+
+The CLI owns the terminal. Every user mistake the library reports as a `ValueError` (bad
+paths, bad audio, bad gaps, bad model files, bad configs) is printed as one sentence on
+stderr with exit code 2 and no traceback; nothing is written in that case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+EXAMPLES = {
+    "inpaint": "example:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2",
+    "generate": "example:\n  revise generate -o more.wav --seconds 4 --prompt intro.wav --passes 2 --seed 7",
+    "train": "example:\n  revise train --config configs/tiny.yaml --data-root my_music/",
+    "export": "example:\n  revise export runs/tiny/checkpoints/last.ckpt my_model/",
+}
+
+
+class UsageError(ValueError):
+    """A command-line value that does not parse."""
+
+
+def parse_gap(text: str) -> tuple[float, float]:
+    """'1.2:1.3' -> (1.2, 1.3) in seconds."""
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        start, end = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"gap {text!r} is malformed; write START:END in seconds, e.g. 1.2:1.3") from None
+    if start < 0 or end <= start:
+        raise argparse.ArgumentTypeError(f"gap {text!r} is malformed; it needs 0 <= START < END")
+    return start, end
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="revise", description="Draft-then-revise audio inpainting and generation.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_train(commands)
+    _add_export(commands)
+    _add_inpaint(commands)
+    _add_generate(commands)
+    return parser
+
+
+def _command(commands, name: str, help_text: str) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name, help=help_text, description=help_text, epilog=EXAMPLES.get(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--passes", type=non_negative_int, help="revision passes (default: the model's, measured best)")
+    parser.add_argument("--schedule", choices=["all", "shrink", "alternate"],
+                        help="which frames each pass re-masks: all of them every pass, a shrinking centre "
+                             "(keeps frames next to known audio), or alternating halves (default: the model's)")
+    parser.add_argument("--model", type=Path, help="a model folder written by `revise export` (default: the shipped model)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same output (default 0)")
+    parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
+
+
+def _add_inpaint(commands) -> None:
+    p = _command(commands, "inpaint", "Fill gaps in an audio file so nobody hears where they were.")
+    p.add_argument("input", type=Path, help="audio file to repair (wav, flac, ogg; any rate and channel count)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="where to write the repaired file")
+    p.add_argument("--gap", type=parse_gap, action="append", required=True, metavar="START:END",
+                   help="a gap in seconds, e.g. 1.2:1.3; repeat for several gaps (each at most 1 s)")
+    _add_model_options(p)
+    p.set_defaults(run=_run_inpaint)
+
+
+def _add_generate(commands) -> None:
+    p = _command(commands, "generate", "Generate audio: the drafter writes, the reviser revises.")
+    p.add_argument("-o", "--output", type=Path, required=True, help="where to write the audio")
+    p.add_argument("--seconds", type=positive_float, required=True, help="seconds of new audio")
+    p.add_argument("--prompt", type=Path, help="a clip to continue; the output starts with it")
+    p.add_argument("--join", choices=["crossfade", "naive"], default="crossfade",
+                   help="crossfade: windowed overlap-add (default). naive: BASELINE ONLY, frames butted "
+                        "end to end, to hear and measure the clicks the crossfade removes")
+    p.add_argument("--no-prompt-in-output", action="store_true", help="write only the continuation")
+    _add_model_options(p)
+    p.set_defaults(run=_run_generate)
+
+
+def _add_train(commands) -> None:
+    p = _command(commands, "train", "Train a drafter and reviser on a folder of audio.")
+    p.add_argument("--config", type=Path, required=True, help="a YAML run config, e.g. configs/tiny.yaml")
+    p.add_argument("--data-root", type=Path, help="folder of audio to train on (overrides data.root)")
+    p.add_argument("--output-dir", type=Path, help="where checkpoints, logs and the model go (overrides train.output_dir)")
+    p.add_argument("--max-steps", type=non_negative_int, help="override train.max_steps")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing last checkpoint instead of resuming")
+    p.set_defaults(run=_run_train)
+
+
+def _add_export(commands) -> None:
+    p = _command(commands, "export", "Export a training checkpoint as safetensors weights plus a JSON config.")
+    p.add_argument("checkpoint", type=Path, help="a .ckpt file written by `revise train`")
+    p.add_argument("output", type=Path, help="the model folder to write")
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    p.set_defaults(run=_run_export)
+
+
+def _run_inpaint(args: argparse.Namespace) -> None:
+    from revise.audio import check_output_path, read_audio, write_audio
+    from revise.checkpoint import load_model
+    from revise.inference import inpaint
+
+    audio = read_audio(args.input)
+    check_output_path(args.output, [args.input], args.force)
+    model = load_model(args.model)
+    filled = inpaint(audio.samples, audio.sample_rate, args.gap, args.passes, model, args.seed, args.schedule)
+    write_audio(args.output, filled, audio.sample_rate, _same_subtype(audio, args.input, args.output))
+    print(f"filled {len(args.gap)} gap(s) -> {args.output}")
+
+
+def _same_subtype(audio, source: Path, output: Path) -> str | None:
+    """Keep the input's sample format when the output is the same kind of file."""
+    return audio.subtype if output.suffix.lower() == source.suffix.lower() else None
+
+
+def _run_generate(args: argparse.Namespace) -> None:
+    from revise.audio import check_output_path, read_audio, write_audio
+    from revise.checkpoint import load_model
+    from revise.inference import generate
+
+    prompt = read_audio(args.prompt) if args.prompt is not None else None
+    check_output_path(args.output, [args.prompt] if args.prompt else [], args.force)
+    model = load_model(args.model)
+    samples = prompt.samples if prompt else None
+    rate = prompt.sample_rate if prompt else model.sample_rate
+    audio = generate(args.seconds, samples, rate, args.passes, model, args.seed, args.schedule, args.join,
+                     include_prompt=not args.no_prompt_in_output)
+    write_audio(args.output, audio, rate)
+    print(f"wrote {len(audio) / rate:.2f} s at {rate} Hz -> {args.output}")
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from revise.config import load_config
+    from revise.fit import run_training
+
+    config = load_config(args.config)
+    model_dir = run_training(config, args.data_root, args.output_dir, args.max_steps, resume=not args.fresh)
+    print(f"trained model exported to {model_dir}")
+
+
+def _run_export(args: argparse.Namespace) -> None:
+    from revise.checkpoint import export_model, model_from_lightning_checkpoint
+
+    if args.output.exists() and not args.force:
+        raise UsageError(f"{args.output} already exists; pass --force to replace it.")
+    if not args.output.parent.is_dir():
+        raise UsageError(f"the folder {args.output.parent} does not exist; create it first.")
+    model, info = model_from_lightning_checkpoint(args.checkpoint)
+    export_model(model, args.output, extra={"source": str(args.checkpoint), **info})
+    print(f"exported {args.checkpoint} -> {args.output}")
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Library warnings (e.g. merged gaps) reach the user as `revise: ...` lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("revise: %(message)s"))
+    logger = logging.getLogger("revise")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        args.run(args)
+    except ValueError as error:  # every user-facing problem is a ValueError subclass
+        print(f"revise: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("revise: interrupted; no output was written.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

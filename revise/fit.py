@@ -1,0 +1,89 @@
+"""`revise train`: set up Lightning, resume from the last checkpoint, export the trained model."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger
+
+from revise.checkpoint import export_model, model_from_lightning_checkpoint
+from revise.config import Config, to_dict
+from revise.gap_data import RevisionDataModule
+from revise.training import RevisionTask
+
+log = logging.getLogger(__name__)
+
+
+def apply_overrides(
+    config: Config, data_root: Path | None, output_dir: Path | None, max_steps: int | None
+) -> Config:
+    """The command line's overrides on top of the YAML config."""
+    if data_root is not None:
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, root=str(data_root)))
+    if output_dir is not None:
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, output_dir=str(output_dir)))
+    if max_steps is not None:
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, max_steps=max_steps))
+    return config
+
+
+def build_trainer(config: Config, checkpoints: Path) -> L.Trainer:
+    train = config.train
+    saver = ModelCheckpoint(
+        dirpath=checkpoints, filename="step{step}", auto_insert_metric_name=False,
+        every_n_train_steps=min(train.val_every_steps, train.max_steps), save_last=True, save_top_k=-1,
+    )
+    return L.Trainer(
+        max_steps=train.max_steps,
+        max_time=timedelta(minutes=train.max_minutes) if train.max_minutes else None,
+        accelerator=train.accelerator,
+        devices=train.devices,
+        precision=train.precision,
+        gradient_clip_val=train.gradient_clip,
+        val_check_interval=min(train.val_every_steps, train.max_steps),
+        check_val_every_n_epoch=None,
+        num_sanity_val_steps=0,
+        log_every_n_steps=min(50, train.val_every_steps),
+        logger=CSVLogger(train.output_dir, name="logs", version=0),
+        callbacks=[saver, TQDMProgressBar(refresh_rate=10)],
+        default_root_dir=train.output_dir,
+        enable_model_summary=False,
+    )
+
+
+def run_training(
+    config: Config,
+    data_root: Path | None = None,
+    output_dir: Path | None = None,
+    max_steps: int | None = None,
+    resume: bool = True,
+) -> Path:
+    """Train, resuming from `<output_dir>/checkpoints/last.ckpt` if present; returns the exported model folder."""
+    config = apply_overrides(config, data_root, output_dir, max_steps)
+    out = Path(config.train.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoints = out / "checkpoints"
+    last = checkpoints / "last.ckpt"
+    datamodule = RevisionDataModule(config)
+    datamodule.setup("fit")  # fails early, before any Lightning output, on a bad data folder
+    L.seed_everything(config.train.seed, workers=True, verbose=False)
+    task = RevisionTask(to_dict(config))
+    trainer = build_trainer(config, checkpoints)
+    resume_from = str(last) if resume and last.is_file() else None
+    if resume_from:
+        log.info("resuming from %s", resume_from)
+    trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+    if not last.is_file():
+        trainer.save_checkpoint(last, weights_only=False)
+    model, info = model_from_lightning_checkpoint(last)
+    return export_model(model, out / "model", extra={"source": str(last), **info})
+
+
+def count_parameters(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,40 @@
+"""The reviser: a bidirectional residual RNN that re-predicts masked frames from both sides."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from revise.config import ModelConfig
+from revise.rnn import ResidualRNN
+
+
+class Reviser(nn.Module):
+    """Re-predicts the masked frames of a sequence from the frames on both sides.
+
+    Each frame's input is its current features (truth where known; the draft or the previous
+    pass where masked), a hint (the two-sided AR fill for inpainting, the draft for generation)
+    and its mask bit. The masked output is the hint plus a learned correction; the correction
+    head starts at zero so an untrained reviser reproduces the hint rather than noise, which
+    is what lets training start at the classical fill's quality (DESIGN.md).
+    """
+
+    def __init__(self, feature_size: int, config: ModelConfig):
+        super().__init__()
+        self.feature_size = feature_size
+        self.input = nn.Linear(2 * feature_size + 1, config.hidden_size)
+        self.rnn = ResidualRNN(config.rnn, config.hidden_size, config.reviser_layers, True, config.dropout)
+        self.correction = nn.Sequential(nn.LayerNorm(config.hidden_size), nn.Linear(config.hidden_size, feature_size))
+        nn.init.zeros_(self.correction[1].weight)
+        nn.init.zeros_(self.correction[1].bias)
+
+    def forward(self, features: torch.Tensor, mask: torch.Tensor, hint: torch.Tensor | None = None) -> torch.Tensor:
+        """features, hint: [B, T, F]; mask: bool [B, T] -> [B, T, F], unmasked frames unchanged.
+
+        Without a hint the current features serve as one.
+        """
+        hint = features if hint is None else hint
+        flag = mask.unsqueeze(-1).to(features.dtype)
+        hidden, _ = self.rnn(self.input(torch.cat([features, hint, flag], dim=-1)))
+        revised = hint + self.correction(hidden)
+        return torch.where(mask.unsqueeze(-1), revised, features)
