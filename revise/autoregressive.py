@@ -1,0 +1,159 @@
+"""Burg autoregressive fit and two-sided gap fill: the classical baseline for 10-100 ms gaps.
+
+An AR(p) model predicts each sample from the p before it, x[n] = -sum_{k=1..p} a[k] x[n-k],
+with the prediction-error filter a = [1, a1, ..., ap]. Burg's method fits `a` by minimising the
+forward and backward prediction errors together, which keeps the synthesis filter 1 / A(z)
+stable, so extrapolation decays instead of exploding. A gap is filled by extrapolating forward
+from the audio before it and backward (on the time-reversed signal) from the audio after it,
+then crossfading the two predictions across the gap with a raised cosine whose weights sum to
+one. Pure numpy/scipy: no torch, no project imports (this module sits at the bottom layer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import lfilter, lfiltic
+
+# Keep |k| strictly below one so the synthesis filter stays stable under rounding.
+_MAX_REFLECTION = 1.0 - 1e-9
+
+
+def burg(x: np.ndarray, order: int) -> np.ndarray:
+    """Fit an AR model of `order` to `x` [N] by Burg's method.
+
+    Returns the prediction-error filter `a` [order + 1], float64, with a[0] == 1, so that
+    `x[n] + sum_k a[k] x[n-k]` is the prediction error. Silent (all-zero) input, or input that
+    is predicted exactly at a lower order, leaves the remaining coefficients at zero.
+    Cost: O(order * N), vectorised within each order step.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"burg expects a 1-D signal, got shape {x.shape}.")
+    if order < 0 or order >= len(x):
+        raise ValueError(f"burg order must be in [0, {len(x) - 1}] for {len(x)} samples, got {order}.")
+    a = np.zeros(order + 1)
+    a[0] = 1.0
+    forward = x[1:].copy()  # f_m[n]: error of predicting x[n] from the m samples before it
+    backward = x[:-1].copy()  # b_m[n]: error of predicting x[n-m-1] from the m samples after it
+    for m in range(order):
+        # Recomputed each step rather than updated recursively: two dot products cost little
+        # next to the update below, and do not drift for high orders.
+        denominator = float(np.dot(forward, forward) + np.dot(backward, backward))
+        # Only an exactly zero error stops the recursion (silence, or a signal predicted
+        # exactly): a relative floor such as -120 dB was tried and cost up to 60 dB of gap SNR on
+        # clean sinusoids, because Burg's low-order fit of a sinusoid is biased and the high
+        # orders, though they reduce a tiny error, correct that bias.
+        if not denominator > 0.0:
+            break
+        k = -2.0 * float(np.dot(backward, forward)) / denominator
+        k = min(max(k, -_MAX_REFLECTION), _MAX_REFLECTION)
+        # Levinson update: a_new[j] = a[j] + k * a[m + 1 - j] for j = 1..m+1.
+        a[1 : m + 2] = a[1 : m + 2] + k * a[m::-1]
+        forward, backward = forward + k * backward, backward + k * forward
+        # The next order predicts from one more sample, so each error sequence loses one end.
+        forward, backward = forward[1:], backward[:-1]
+    return a
+
+
+def extrapolate(context: np.ndarray, count: int, order: int) -> np.ndarray:
+    """Predict the `count` samples that follow `context` [N] with a Burg AR model. [count]
+
+    The order is reduced to at most N // 2 so a short context still gives a well-posed fit;
+    an empty context, or `count == 0`, gives zeros. The prediction runs the synthesis filter
+    1 / A(z) on zero input, started from the last samples of the context (no Python loop).
+    """
+    if count < 0:
+        raise ValueError(f"extrapolate count must be >= 0, got {count}.")
+    if order < 0:
+        raise ValueError(f"extrapolate order must be >= 0, got {order}.")
+    context = np.asarray(context, dtype=np.float64)
+    if context.ndim != 1:
+        raise ValueError(f"extrapolate expects a 1-D context, got shape {context.shape}.")
+    order = min(order, len(context) // 2)
+    if count == 0 or order == 0:
+        return np.zeros(count)
+    a = burg(context, order)
+    # lfiltic wants past outputs newest first: y[-1], y[-2], ..., y[-order].
+    state = lfiltic([1.0], a, context[::-1][:order])
+    prediction, _ = lfilter([1.0], a, np.zeros(count), zi=state)
+    return prediction
+
+
+def crossfade_weights(length: int) -> np.ndarray:
+    """Weight of the forward prediction across a gap: raised cosine from 1 down to 0. [length]
+
+    The backward prediction gets `1 - w`, so the two always sum to one. Same ramp as
+    `revise.framing.fade_in` (reversed), written in numpy so this module needs no torch.
+    """
+    position = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1)
+    return np.cos(0.5 * np.pi * position) ** 2
+
+
+def _check_signal(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim != 1:
+        raise ValueError(f"the signal must be 1-D, got shape {x.shape}.")
+    return x.astype(np.float64)  # always a copy
+
+
+def _check_gap(start: int, end: int, length: int) -> None:
+    if start < 0 or end > length or end <= start:
+        raise ValueError(f"gap {start}:{end} must satisfy 0 <= start < end <= {length}.")
+
+
+def _two_sided(left: np.ndarray, right: np.ndarray, count: int, order: int) -> np.ndarray:
+    """Fill `count` samples between `left` [Nl] and `right` [Nr]; either side may be empty. [count]"""
+    has_left, has_right = len(left) > 0, len(right) > 0
+    if not has_left and not has_right:
+        return np.zeros(count)
+    forward = extrapolate(left, count, order) if has_left else None
+    backward = extrapolate(right[::-1], count, order)[::-1] if has_right else None
+    if backward is None:
+        return forward
+    if forward is None:
+        return backward
+    weight = crossfade_weights(count)
+    return weight * forward + (1.0 - weight) * backward
+
+
+def ar_fill(x: np.ndarray, start: int, end: int, order: int = 370, context: int = 1500) -> np.ndarray:
+    """Fill x[start:end] by two-sided Burg AR extrapolation with a raised-cosine crossfade.
+
+    x: [N] float. Returns a float64 copy [N] in which only [start, end) differs. The fit reads
+    at most `context` samples on each side of the gap and never the gap's own samples. At the
+    signal's edges the one available side is used alone; with no context at all the gap is
+    zeros. Defaults (370, 1500) are about 23 ms and 94 ms at 16 kHz.
+    """
+    out = _check_signal(x)
+    _check_gap(start, end, len(out))
+    if order <= 0 or context <= 0:
+        raise ValueError(f"order and context must be positive, got order={order}, context={context}.")
+    left = out[max(0, start - context) : start]
+    right = out[end : end + context]
+    out[start:end] = _two_sided(left, right, end - start, order)
+    return out
+
+
+def ar_fill_many(
+    x: np.ndarray, gaps: list[tuple[int, int]], order: int = 370, context: int = 1500
+) -> np.ndarray:
+    """Fill several non-overlapping gaps [(start, end), ...] in x [N]; returns a float64 copy [N].
+
+    Gaps are filled left to right. A gap's left context may include earlier gaps' fills; its
+    right context stops at the next gap, so no gap's original samples are ever read.
+    """
+    out = _check_signal(x)
+    if order <= 0 or context <= 0:
+        raise ValueError(f"order and context must be positive, got order={order}, context={context}.")
+    ordered = sorted((int(s), int(e)) for s, e in gaps)
+    for start, end in ordered:
+        _check_gap(start, end, len(out))
+    for (_, end), (next_start, _) in zip(ordered, ordered[1:]):
+        if next_start < end:
+            raise ValueError(f"gaps must not overlap: one ends at {end}, the next starts at {next_start}.")
+    for index, (start, end) in enumerate(ordered):
+        limit = ordered[index + 1][0] if index + 1 < len(ordered) else len(out)
+        left = out[max(0, start - context) : start]
+        right = out[end : min(end + context, limit)]
+        out[start:end] = _two_sided(left, right, end - start, order)
+    return out
