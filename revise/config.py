@@ -133,6 +133,7 @@ class TrainConfig:
     unroll_passes: int = 2  # reviser passes unrolled in training (train as you infer)
     accelerator: str = "auto"
     devices: int | str = "auto"
+    threads: int | None = None  # torch CPU threads; 1 avoids oversubscription on a busy small machine
     precision: str = "32-true"
     output_dir: str = "runs/default"
     seed: int = 0

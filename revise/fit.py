@@ -70,6 +70,8 @@ def run_training(
     out.mkdir(parents=True, exist_ok=True)
     checkpoints = out / "checkpoints"
     last = checkpoints / "last.ckpt"
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
     datamodule = RevisionDataModule(config)
     datamodule.setup("fit")  # fails early, before any Lightning output, on a bad data folder
     L.seed_everything(config.train.seed, workers=True, verbose=False)
