@@ -286,8 +286,9 @@ def _fsync_folder(folder: Path) -> None:
 def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), force: bool = False) -> None:
     """Refuse an output path before any work is done, so no run ends by failing to save.
 
-    Raises AudioError when the output is one of `inputs`, is a folder, sits in a folder that does
-    not exist or cannot be written, or already exists and `force` is False.
+    Raises AudioError when the output's suffix names no audio format, the output is one of
+    `inputs`, is a folder, sits in a folder that does not exist or cannot be written, or already
+    exists and `force` is False.
     """
     output = Path(output)
     resolved = output.resolve()
@@ -298,7 +299,10 @@ def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), for
             )
     if output.is_dir():
         raise AudioError(f"output {output} is a folder; give a file name inside it.")
+    audio_format(output)
     folder = resolved.parent
+    if folder.exists() and not folder.is_dir():
+        raise AudioError(f"{output.parent} is a file, not a folder; choose another output path.")
     if not folder.is_dir():
         raise AudioError(
             f"the output folder {output.parent} does not exist; create it first or choose another path."
@@ -307,3 +311,19 @@ def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), for
         raise AudioError(f"output {output} already exists; pass --force to overwrite it.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise AudioError(f"the output folder {output.parent} is not writable; choose another path.")
+    check_folder_writable(folder)
+
+
+def check_folder_writable(folder: str | Path) -> None:
+    """Create and remove a hidden file in `folder`, raising AudioError when that fails.
+
+    A real write, because os.access cannot tell: permission bits do not stop root, yet a
+    read-only or virtual filesystem still refuses.
+    """
+    probe = Path(folder) / f".revise-write-test-{secrets.token_hex(4)}"
+    try:
+        probe.open("xb").close()
+    except OSError as error:
+        raise AudioError(f"the folder {folder} cannot be written ({_reason(error)}); choose another path.") from None
+    with contextlib.suppress(OSError):
+        probe.unlink()

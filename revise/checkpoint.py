@@ -73,7 +73,7 @@ def load_model(path: str | Path | None = None) -> RevisionModel:
     try:
         state = load_safetensors(weights)
     except (SafetensorError, ValueError, RuntimeError) as error:
-        raise ModelFileError(f"{weights_path} is not a readable safetensors file ({error}).") from None
+        raise ModelFileError(f"{weights_path} is not a readable safetensors file ({error}); export it again.") from None
     model = model_from_config(config, source=str(directory))
     load_state_strict(model, state, source=str(weights_path))
     return model.eval()
@@ -145,11 +145,16 @@ def model_from_lightning_checkpoint(path: str | Path) -> tuple[RevisionModel, di
     """Read a training checkpoint safely (weights_only) into a `RevisionModel` and its metadata."""
     path = Path(path)
     if not path.is_file():
-        raise ModelFileError(f"checkpoint {path} does not exist or is not a file.")
+        raise ModelFileError(
+            f"checkpoint {path} does not exist or is not a file; give a .ckpt file written by `revise train`."
+        )
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a bad file; all mean "unreadable"
-        raise ModelFileError(f"checkpoint {path} cannot be read ({type(error).__name__}); is it a revise training checkpoint?") from None
+        raise ModelFileError(
+            f"checkpoint {path} cannot be read (corrupted, or not a training checkpoint); give a .ckpt file "
+            "written by `revise train`."
+        ) from None
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise ModelFileError(f"checkpoint {path} is not a revise training checkpoint.")
     config = checkpoint.get("hyper_parameters", {}).get("config")

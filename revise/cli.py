@@ -48,6 +48,16 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 0 to 2**63 - 1")
+    return value
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -66,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(commands)
     _add_inpaint(commands)
     _add_generate(commands)
+    from revise.evaluate_cli import add_evaluate
+
+    add_evaluate(commands)
     return parser
 
 
@@ -82,7 +95,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="which frames each pass re-masks: all of them every pass, a shrinking centre "
                              "(keeps frames next to known audio), or alternating halves (default: the model's)")
     parser.add_argument("--model", type=Path, help="a model folder written by `revise export` (default: the shipped model)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same output (default 0)")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help="random seed; the same seed gives the same output (default 0)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
 
 
@@ -99,7 +113,7 @@ def _add_inpaint(commands) -> None:
 def _add_generate(commands) -> None:
     p = _command(commands, "generate", "Generate audio: the drafter writes, the reviser revises.")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the audio")
-    p.add_argument("--seconds", type=positive_float, required=True, help="seconds of new audio")
+    p.add_argument("--seconds", type=positive_float, required=True, help="seconds of new audio (at most 600)")
     p.add_argument("--prompt", type=Path, help="a clip to continue; the output starts with it")
     p.add_argument("--join", choices=["crossfade", "naive"], default="crossfade",
                    help="crossfade: windowed overlap-add (default). naive: BASELINE ONLY, frames butted "
@@ -132,8 +146,8 @@ def _run_inpaint(args: argparse.Namespace) -> None:
     from revise.checkpoint import load_model
     from revise.inference import inpaint
 
+    check_output_path(args.output, [args.input], args.force)  # before any work: path and format
     audio = read_audio(args.input)
-    check_output_path(args.output, [args.input], args.force)
     model = load_model(args.model)
     filled = inpaint(audio.samples, audio.sample_rate, args.gap, args.passes, model, args.seed, args.schedule)
     write_audio(args.output, filled, audio.sample_rate, _same_subtype(audio, args.input, args.output))
@@ -150,8 +164,8 @@ def _run_generate(args: argparse.Namespace) -> None:
     from revise.checkpoint import load_model
     from revise.inference import generate
 
+    check_output_path(args.output, [args.prompt] if args.prompt else [], args.force)  # before any work
     prompt = read_audio(args.prompt) if args.prompt is not None else None
-    check_output_path(args.output, [args.prompt] if args.prompt else [], args.force)
     model = load_model(args.model)
     samples = prompt.samples if prompt else None
     rate = prompt.sample_rate if prompt else model.sample_rate
@@ -163,9 +177,10 @@ def _run_generate(args: argparse.Namespace) -> None:
 
 def _run_train(args: argparse.Namespace) -> None:
     from revise.config import load_config
-    from revise.fit import run_training
 
     config = load_config(args.config)
+    from revise.fit import run_training  # Lightning is imported only once the config is good
+
     model_dir = run_training(config, args.data_root, args.output_dir, args.max_steps, resume=not args.fresh)
     print(f"trained model exported to {model_dir}")
 
@@ -173,13 +188,40 @@ def _run_train(args: argparse.Namespace) -> None:
 def _run_export(args: argparse.Namespace) -> None:
     from revise.checkpoint import export_model, model_from_lightning_checkpoint
 
-    if args.output.exists() and not args.force:
-        raise UsageError(f"{args.output} already exists; pass --force to replace it.")
-    if not args.output.parent.is_dir():
-        raise UsageError(f"the folder {args.output.parent} does not exist; create it first.")
+    _check_export_output(args.output, args.force)
     model, info = model_from_lightning_checkpoint(args.checkpoint)
     export_model(model, args.output, extra={"source": str(args.checkpoint), **info})
     print(f"exported {args.checkpoint} -> {args.output}")
+
+
+def _check_export_output(output: Path, force: bool) -> None:
+    """Refuse an export destination before reading the checkpoint; --force replaces only a model folder."""
+    from revise.audio import check_folder_writable
+    from revise.checkpoint import CONFIG_NAME, WEIGHTS_NAME
+
+    if output.is_file():
+        raise UsageError(f"{output} is a file; give a new folder name for the exported model.")
+    if output.exists() and not force:
+        raise UsageError(f"{output} already exists; pass --force to replace it.")
+    if output.is_dir() and not {p.name for p in output.iterdir()} <= {CONFIG_NAME, WEIGHTS_NAME}:
+        raise UsageError(f"{output} holds files other than an exported model; choose a new folder name.")
+    folder = output.resolve().parent
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{output.parent} is a file, not a folder; choose another output path.")
+    if not folder.is_dir():
+        raise UsageError(f"the folder {output.parent} does not exist; create it first or choose another path.")
+    check_folder_writable(folder)
+
+
+def _attach_dash_values(argv: list[str]) -> list[str]:
+    """`--gap -1:0.2` reads as an option to argparse; pass it as `--gap=-1:0.2` so parse_gap explains it."""
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1] == "--gap" and token.startswith("-") and ":" in token:
+            joined[-1] = f"--gap={token}"
+        else:
+            joined.append(token)
+    return joined
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -194,7 +236,7 @@ def _configure_logging(verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else list(argv)))
     _configure_logging(args.verbose)
     try:
         args.run(args)

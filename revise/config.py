@@ -204,12 +204,23 @@ def _type_name(hint: Any) -> str:
 def load_config(path: str | Path) -> Config:
     """Read a YAML run description into a `Config`; missing sections keep their defaults."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"config file {path} is a folder; give the path of a YAML file, e.g. configs/tiny.yaml.")
     if not path.is_file():
-        raise ValueError(f"config file {path} does not exist.")
+        raise ValueError(f"config file {path} does not exist; check the path, e.g. configs/tiny.yaml.")
     try:
         values = yaml.safe_load(path.read_text()) or {}
+    except UnicodeDecodeError:
+        raise ValueError(f"config file {path} is not a text file; give a YAML file.") from None
     except yaml.YAMLError as error:
-        raise ValueError(f"config file {path} is not valid YAML ({error}).") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "cannot be parsed"
+        raise ValueError(f"config file {path} is not valid YAML ({problem}{where}); fix that line.") from None
+    if not isinstance(values, dict):
+        raise ValueError(
+            f"config file {path} must hold sections such as train: and model:, not a {type(values).__name__}."
+        )
     return from_dict(Config, values)
 
 

@@ -12,7 +12,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
-from revise.checkpoint import export_model, model_from_lightning_checkpoint
+from revise.checkpoint import ModelFileError, export_model, model_from_lightning_checkpoint
 from revise.config import Config, to_dict
 from revise.gap_data import RevisionDataModule
 from revise.training import RevisionTask
@@ -50,7 +50,7 @@ def build_trainer(config: Config, checkpoints: Path) -> L.Trainer:
         check_val_every_n_epoch=None,
         num_sanity_val_steps=0,
         log_every_n_steps=min(50, train.val_every_steps),
-        logger=CSVLogger(train.output_dir, name="logs", version=0),
+        logger=CSVLogger(train.output_dir, name="logs"),  # a new version folder per (resumed) run
         callbacks=[saver, TQDMProgressBar(refresh_rate=10)],
         default_root_dir=train.output_dir,
         enable_model_summary=False,
@@ -67,24 +67,49 @@ def run_training(
     """Train, resuming from `<output_dir>/checkpoints/last.ckpt` if present; returns the exported model folder."""
     config = apply_overrides(config, data_root, output_dir, max_steps)
     out = Path(config.train.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"the output folder {out} is a file; choose another --output-dir.")
     checkpoints = out / "checkpoints"
     last = checkpoints / "last.ckpt"
+    resume_from = str(last) if resume and _check_resumable(last, config) else None
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     datamodule = RevisionDataModule(config)
-    datamodule.setup("fit")  # fails early, before any Lightning output, on a bad data folder
+    datamodule.setup("fit")  # fails early, before any Lightning output or folder, on a bad data folder
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            f"the output folder {out} cannot be created ({error.strerror}); choose another --output-dir."
+        ) from None
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     task = RevisionTask(to_dict(config))
     trainer = build_trainer(config, checkpoints)
-    resume_from = str(last) if resume and last.is_file() else None
     if resume_from:
         log.info("resuming from %s", resume_from)
     trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
-    if not last.is_file():
-        trainer.save_checkpoint(last, weights_only=False)
+    # Lightning writes last.ckpt only on its checkpoint schedule; keep the final steps too
+    trainer.save_checkpoint(last, weights_only=False)
     model, info = model_from_lightning_checkpoint(last)
     return export_model(model, out / "model", extra={"source": str(last), **info})
+
+
+def _check_resumable(last: Path, config: Config) -> bool:
+    """True when `last` exists; refuses one that is unreadable or holds another model's shape."""
+    if not last.is_file():
+        return False
+    try:
+        model, _ = model_from_lightning_checkpoint(last)
+    except ModelFileError:
+        raise ModelFileError(
+            f"cannot resume from {last}: it is not a readable revise checkpoint; pass --fresh to start over."
+        ) from None
+    if any(to_dict(getattr(model, name)) != to_dict(getattr(config, name)) for name in ("frame", "model", "ar")):
+        raise ModelFileError(
+            f"cannot resume from {last}: it was trained with other frame, model or ar settings; "
+            "pass --fresh to start over or choose another --output-dir."
+        )
+    return True
 
 
 def count_parameters(module: torch.nn.Module) -> int:

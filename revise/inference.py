@@ -18,7 +18,7 @@ from revise.audio import from_float, resample, to_float
 from revise.autoregressive import ar_fill_many
 from revise.checkpoint import load_model
 from revise.config import ScheduleName
-from revise.framing import analyse, naive_join, splice, synthesise
+from revise.framing import analyse, analysis_window, decode, naive_join, splice, synthesise
 from revise.masking import frame_mask, sample_mask
 from revise.model import RevisionModel
 from revise.passes import draft, revise
@@ -26,11 +26,15 @@ from revise.passes import draft, revise
 log = logging.getLogger(__name__)
 
 MAX_GAP_SECONDS = 1.0  # the longest single gap filled in one piece (the reviser trains on up to 0.5 s)
+MAX_GENERATE_SECONDS = 600.0  # the longest generation in one call (the whole draft is held in memory)
 CONTEXT_SECONDS = 0.3  # audio taken on each side of a gap
 RESAMPLER_GUARD = 16  # model-rate samples next to a gap treated as unknown when resampling smears it
 REVISION_WINDOW = 512  # frames revised at once in generation; memory stays flat with length
 REVISION_OVERLAP = 64
-GENERATION_NOISE = 0.3  # relative noise added to each drafted frame so free generation keeps texture
+GENERATION_NOISE = 1.0  # innovation scale in generation: 1 samples the drafter's own error on the prompt
+MIN_PROMPT_FRAMES = 16  # prompt frames needed to measure that error; shorter prompts use the defaults below
+NO_PROMPT_RMS = 0.13  # innovation level without a prompt: the corpus's median RMS per second (mono, 16 kHz)
+NO_PROMPT_CORNER_HZ = 500.0  # the no-prompt innovation spectrum falls 6 dB per octave above this
 
 
 @dataclass(frozen=True)
@@ -202,15 +206,19 @@ def generate(
 ) -> np.ndarray:
     """Continue `prompt` (or start from nothing) by `seconds` of audio; returns mono float32 [samples].
 
-    The result is at `sample_rate` when a prompt is given (the prompt's samples kept exactly),
-    else at the model's rate. `join="naive"` butts the frames end to end: a baseline to hear
-    and measure the clicks that the crossfade removes.
+    The drafter samples the continuation frame by frame: its prediction plus an innovation drawn
+    from its own one-step error on the prompt (see `innovation`), so the draft keeps the prompt's
+    level and texture instead of regressing towards silence or a fixed frame. The reviser then
+    runs `passes` passes over the continuation in overlapping windows. The result is at
+    `sample_rate` when a prompt is given (the prompt's samples kept exactly), else at the model's
+    rate. `join="naive"` butts the frames end to end: a baseline to hear and measure the clicks
+    that the crossfade removes. The same `seed` gives the same output.
     """
     model = model if model is not None else _default_model()
     passes = model.revision.passes if passes is None else passes
     schedule = schedule or model.revision.schedule
-    if not (np.isfinite(seconds) and seconds > 0):
-        raise ValueError(f"--seconds must be a positive number, got {seconds}.")
+    if not (np.isfinite(seconds) and 0 < seconds <= MAX_GENERATE_SECONDS):
+        raise ValueError(f"--seconds must be a positive number up to {MAX_GENERATE_SECONDS:g}, got {seconds}.")
     if join not in ("crossfade", "naive"):
         raise ValueError(f"join must be 'crossfade' or 'naive', got {join!r}.")
     rate = model.sample_rate
@@ -220,15 +228,72 @@ def generate(
     signal[0, :start] = torch.from_numpy(prompt_model)
     mask = sample_mask([(start, total)], total)
     to_fill = frame_mask(mask, model.frame.frame_length, model.frame.hop_length).unsqueeze(0)
+    first = int(to_fill[0].int().argmax())  # the continuation is one run of frames to the end
     generator = torch.Generator().manual_seed(0 if seed is None else seed)
     with torch.inference_mode():
         features = analyse(signal, model.frame)
-        drafted = draft(model.drafter, features, to_fill, noise=GENERATION_NOISE, generator=generator)
+        drafted = sample_draft(model, features, first, total, generator)
         revised = revise_windowed(model, drafted, to_fill, passes, schedule)
         joiner = synthesise if join == "crossfade" else naive_join
         wave = joiner(revised, total, model.frame)
     out = splice(signal.double(), wave.double(), start, total, model.frame.hop_length)[0].numpy()
-    return _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt)
+    out = np.clip(out, -1.0, 1.0)  # a guard for file formats; a level far off the prompt's is a bug, not clipped
+    return _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, seconds)
+
+
+def sample_draft(
+    model: RevisionModel, features: torch.Tensor, first: int, total: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Draft frames `first`.. by sampling: prediction plus innovation, each fed back. [1, T, F] -> [1, T, F]
+
+    Frames before `first` hold the prompt: the drafter is teacher-forced over them in one call,
+    which also gives its one-step errors there, the spread of the innovation.
+    """
+    drafter, out = model.drafter, features.clone()
+    if first > 0:
+        predictions, state = drafter(out[:, :first])
+        residuals = out[:, 1:first] - predictions[:, : first - 1]
+        prediction = predictions[:, -1]
+    else:
+        residuals = None
+        prediction, state = drafter.step(drafter.start_frame(1), None)
+    noise = innovation(model, residuals, total, generator)  # [1, T, F]
+    for t in range(first, out.shape[1]):
+        out[:, t] = prediction + noise[:, t]
+        prediction, state = drafter.step(out[:, t], state)
+    return out
+
+
+def innovation(
+    model: RevisionModel, residuals: torch.Tensor | None, total: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Gaussian noise shaped like the drafter's one-step error, framed like audio. [1, T, F]
+
+    residuals: [1, n, F], the drafter's teacher-forced errors on the prompt (None without one).
+    The noise is one continuous signal of `total` samples, coloured by a filter whose magnitude
+    response is the errors' average spectrum and scaled to their average energy per frame, then
+    cut into frames by `analyse`. Being one signal, overlapping frames share their noise, so
+    overlap-add returns it at an even level (no frame-rate modulation) and every frame is
+    windowed like the audio the drafter learnt from. Without a prompt (or with a prompt too short
+    to measure) the spectrum falls 6 dB per octave above NO_PROMPT_CORNER_HZ at NO_PROMPT_RMS.
+    """
+    frame = model.frame
+    length, hop = frame.frame_length, frame.hop_length
+    window = analysis_window(length, hop, torch.float64)
+    skip = length // hop  # the first frames hold the zero padding before the prompt
+    if residuals is not None and residuals.shape[1] - skip >= MIN_PROMPT_FRAMES:
+        errors = decode(residuals[0, skip:].double(), frame.encoding, length)  # [n, L], windowed
+        power = torch.fft.rfft(errors, norm="ortho").abs().pow(2).mean(dim=0)  # [L/2+1]
+        rms = errors.pow(2).sum(dim=-1).mean().sqrt() / window.pow(2).sum().sqrt()
+    else:
+        hertz = torch.fft.rfftfreq(length, 1.0 / frame.sample_rate, dtype=torch.float64)
+        power = 1.0 / (1.0 + (hertz / NO_PROMPT_CORNER_HZ) ** 2)
+        rms = torch.tensor(NO_PROMPT_RMS, dtype=torch.float64)
+    shaping = torch.fft.irfft(power.sqrt(), n=length).roll(length // 2) * torch.hann_window(length, dtype=torch.float64)
+    shaping = shaping / shaping.norm().clamp_min(1e-12)  # unit energy: white noise keeps its variance
+    white = torch.randn(1, 1, total + length - 1, generator=generator, dtype=torch.float64)
+    coloured = torch.nn.functional.conv1d(white, shaping.flip(0).view(1, 1, -1))[0]  # [1, total]
+    return analyse((GENERATION_NOISE * rms * coloured).float(), frame)
 
 
 def _prompt_at_model_rate(prompt, sample_rate, rate) -> tuple[np.ndarray, int]:
@@ -242,11 +307,13 @@ def _prompt_at_model_rate(prompt, sample_rate, rate) -> tuple[np.ndarray, int]:
     return resample(array, sample_rate, rate).astype(np.float32), sample_rate
 
 
-def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt) -> np.ndarray:
-    """Back to the prompt's rate with its samples kept exactly; drop the prompt if asked."""
+def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, seconds) -> np.ndarray:
+    """Back to the prompt's rate (round(seconds * rate) new samples) with the prompt's samples kept
+    exactly; drop the prompt if asked."""
     continuation = out[start:]
     if prompt is not None and prompt_rate != rate:
-        continuation = resample(continuation, rate, prompt_rate)
+        length = int(round(seconds * prompt_rate))
+        continuation = np.clip(_fit_length(resample(continuation, rate, prompt_rate), length), -1.0, 1.0)
     if not include_prompt or prompt is None:
         return continuation.astype(np.float32)
     original = to_float(np.asarray(prompt).reshape(len(prompt), -1)).mean(axis=1)
@@ -256,13 +323,21 @@ def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt) ->
 def revise_windowed(
     model: RevisionModel, features: torch.Tensor, to_fill: torch.Tensor, passes: int, schedule: ScheduleName
 ) -> torch.Tensor:
-    """Revision in overlapping windows of frames, left to right, the draft as hint. [B, T, F] -> [B, T, F]"""
+    """Revision in overlapping windows of frames, left to right, the draft as hint. [B, T, F] -> [B, T, F]
+
+    Each window after the first starts REVISION_OVERLAP frames back: the first half of that
+    overlap is held fixed as already revised context, the second half is revised again with its
+    left neighbours final. Memory stays flat with length; an output that fits in one window is
+    revised exactly as `revise` would.
+    """
     count = features.shape[1]
     out, hint, start = features.clone(), features, 0
     while True:
         end = min(count, start + REVISION_WINDOW)
-        chunk = revise(model.reviser, out[:, start:end], to_fill[:, start:end], passes, schedule, hint[:, start:end])
         keep = start if start == 0 else start + REVISION_OVERLAP // 2
+        work = to_fill[:, start:end].clone()
+        work[:, : keep - start] = False  # revised context on the left
+        chunk = revise(model.reviser, out[:, start:end], work, passes, schedule, hint[:, start:end])
         out[:, keep:end] = chunk[:, keep - start :]
         if end == count:
             return out

@@ -46,6 +46,9 @@ def draw_training_gaps(
     `scattered_fraction` of the excerpt. Every gap leaves at least one hop of known audio
     at the excerpt's start so the drafter has something to start from.
     """
+    if length < 2 * hop_length:
+        raise ValueError(f"an excerpt of {length} samples is shorter than two hops ({2 * hop_length}).")
+
     def uniform(low: int, high: int) -> int:
         return int(torch.randint(low, max(high, low + 1), (1,), generator=generator))
 
@@ -111,7 +114,8 @@ def _per_row(mask: torch.Tensor, build) -> torch.Tensor:
 def _run_centres(mask: torch.Tensor, share: float) -> torch.Tensor:
     """Keep the central `share` of each True run (at least one frame)."""
     def build(row: torch.Tensor, first: int, last: int) -> None:
-        keep = max(1, round((last - first) * share))
+        # never the frames at the run's ends: they stay as the first pass left them
+        keep = max(1, min(round((last - first) * share), last - first - 2))
         begin = first + (last - first - keep) // 2
         row[begin : begin + keep] = True
 

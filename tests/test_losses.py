@@ -8,14 +8,6 @@ import torch
 from revise.losses import MultiResolutionStftLoss, frame_loss
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small STFTs run ~100x slower with 2 threads when another process holds a core."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def generator(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)

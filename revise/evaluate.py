@@ -1,0 +1,334 @@
+"""Measure fills, streams and whole folders: `evaluate_fill`, `evaluate_stream`, `run_benchmark`.
+
+`evaluate_fill` scores one fill against its reference (gap and seam metrics per gap);
+`evaluate_stream` looks for seams in any file (e.g. a generated one) on the model's frame grid;
+`run_benchmark` cuts seeded gaps into a folder of clips at the model rate, fills them with every
+method of `revise.fills` and gathers the metrics of `revise.metrics`. `revise.report` turns its
+results into a Markdown table, JSON and plots. Above `inference`; never imports Lightning; logs,
+never prints (the CLI owns the terminal, and the progress bar goes to stderr).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from revise.audio import AudioError, read_audio, resample, to_float, to_mono
+from revise.config import to_dict
+from revise.fills import FillFn, ar_settings, fill_methods, method_name
+from revise.inference import CONTEXT_SECONDS, MAX_GAP_SECONDS
+from revise.metrics import click_db, gap_snr, log_spectral_distance, multi_resolution_stft_distance
+from revise.model import RevisionModel
+from revise.stream_metrics import evaluate_stream
+
+__all__ = ["BenchmarkResults", "WorstSeam", "evaluate_fill", "evaluate_stream", "fill_methods", "gap_metrics",
+           "run_benchmark"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GAP_MS = (20.0, 50.0, 100.0, 200.0)
+DEFAULT_PASSES = (0, 1, 2, 4, 8)
+DEFAULT_GAPS_PER_CLIP = 4
+SILENT_RMS = 1e-3  # about -60 dBFS: a gap or context this quiet says nothing about a method
+CLIP_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
+BATCH = 64  # gap windows filled in one call (they share one layout, so they run as channels)
+METRICS = ("gap_snr", "lsd", "mrstft", "click_db")
+
+
+def gap_metrics(reference: np.ndarray, estimate: np.ndarray, start: int, end: int, rate: int) -> dict[str, Any]:
+    """Gap and seam figures of one filled gap [start, end) in 1-D signals [n] (see revise.metrics).
+
+    gap_snr and lsd in dB, mrstft unitless; click_db (dB against the reference) is the louder of
+    the two edges, click_db_left/right each edge alone; an edge at the signal's end gives None.
+    """
+    clicks = {
+        name: (click_db(estimate, [p], reference) if 0 < p < len(reference) else None)
+        for name, p in (("click_db_left", start), ("click_db_right", end))
+    }
+    present = [value for value in clicks.values() if value is not None]
+    return {
+        "gap_snr": gap_snr(reference, estimate, start, end),
+        "lsd": log_spectral_distance(reference, estimate, start, end, rate),
+        "mrstft": multi_resolution_stft_distance(reference, estimate, start, end, rate),
+        "click_db": max(present) if present else None,
+        **clicks,
+    }
+
+
+def evaluate_fill(
+    reference: np.ndarray, estimate: np.ndarray, rate: int, gaps: Sequence[tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """Gap and seam metrics of one fill, one dict per gap (start, end and `gap_metrics`' keys).
+
+    reference, estimate: [n] or [n, C] of one shape, native or float samples (mixed to mono);
+    gaps: (start, end) sample pairs at `rate`.
+    """
+    reference, estimate = np.asarray(reference), np.asarray(estimate)
+    if reference.shape != estimate.shape:
+        raise ValueError(f"reference and estimate differ in shape ({reference.shape} vs {estimate.shape}).")
+    if not gaps:
+        raise ValueError("no gap given; pass at least one START:END.")
+    reference = to_mono(to_float(reference))
+    estimate = to_mono(to_float(estimate))
+    results = []
+    for start, end in gaps:
+        if not 0 <= start < end <= len(reference):
+            raise ValueError(f"gap {start}:{end} (samples) does not lie inside the {len(reference)} samples of audio.")
+        results.append({"start": int(start), "end": int(end), **gap_metrics(reference, estimate, start, end, rate)})
+    return results
+
+
+@dataclass
+class WorstSeam:
+    """The gap with the loudest edge for one method, with its window, for the report's plot."""
+
+    method: str
+    clip: str
+    gap_ms: float
+    start: int  # the gap [start, end) inside the window, in samples at `rate`
+    end: int
+    edge: int  # the louder edge: start or end
+    click_db: float
+    rate: int
+    reference: np.ndarray  # [n]
+    estimate: np.ndarray  # [n]
+
+
+@dataclass
+class BenchmarkResults:
+    """What `run_benchmark` measured.
+
+    gaps: one dict per gap: clip, gap_ms, start_s, end_s (seconds in the clip at the model rate)
+    and metrics {method: gap_metrics}. aggregates: method -> gap label ("20") -> metric ->
+    {median, mean, q25, q75, count}, plus snr_gain_vs_ar {median, share_better} (paired with AR).
+    """
+
+    settings: dict[str, Any]
+    gaps: list[dict[str, Any]]
+    aggregates: dict[str, dict[str, dict[str, Any]]]
+    methods: list[str] = field(default_factory=list)
+    worst_seam: WorstSeam | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for results.json (the worst seam's waveforms left out)."""
+        worst = None
+        if self.worst_seam is not None:
+            w = self.worst_seam
+            worst = {"method": w.method, "clip": w.clip, "gap_ms": w.gap_ms, "click_db": w.click_db}
+        return {"settings": self.settings, "methods": self.methods, "aggregates": self.aggregates,
+                "worst_seam": worst, "gaps": self.gaps}
+
+
+def gap_label(gap_ms: float) -> str:
+    """20.0 -> "20", 12.5 -> "12.5": the key of a gap length in tables and JSON."""
+    return f"{gap_ms:g}"
+
+
+def find_clips(clips_dir: str | Path) -> list[Path]:
+    """Audio files under `clips_dir` (recursively, hidden ones skipped), sorted by relative path."""
+    root = Path(clips_dir)
+    if not root.is_dir():
+        raise ValueError(f"the benchmark folder {root} does not exist or is not a folder.")
+    files = [
+        path for path in root.rglob("*")
+        if path.suffix.lower() in CLIP_SUFFIXES and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    ]
+    if not files:
+        raise ValueError(
+            f"{root} holds no audio files ({', '.join(CLIP_SUFFIXES)}); point --benchmark at a folder of clips.")
+    return sorted(files, key=lambda path: path.relative_to(root).as_posix())
+
+
+def load_clip(path: Path, rate: int) -> np.ndarray:
+    """A clip as mono float64 [n] at `rate`."""
+    audio = read_audio(path)
+    return np.asarray(resample(to_mono(to_float(audio.samples)), audio.sample_rate, rate), dtype=np.float64)
+
+
+def place_gaps(
+    signal: np.ndarray, min_gap: int, max_gap: int, context: int, count: int, rng: np.random.Generator
+) -> list[int]:
+    """Centres (samples) of up to `count` gaps in `signal` [n], shared by every gap length.
+
+    The windows [c - max_gap/2 - context, c + max_gap/2 + context) lie inside the signal and are
+    disjoint, so no two gaps share context. Slots where the central `min_gap` samples or either
+    context are near-silent (RMS < SILENT_RMS) are skipped; the rest are drawn at random.
+    """
+    width = max_gap + 2 * context
+    slots = len(signal) // width
+    if slots == 0:
+        return []
+    base = int(rng.integers(0, len(signal) - slots * width + 1))
+    centres = [base + k * width + width // 2 for k in range(slots)]
+    loud = [c for c in centres if not _quiet(signal, c, min_gap, max_gap, context)]
+    if len(loud) > count:
+        loud = sorted(int(c) for c in rng.choice(loud, size=count, replace=False))
+    return loud
+
+
+def _quiet(signal: np.ndarray, centre: int, min_gap: int, max_gap: int, context: int) -> bool:
+    inner, left = centre - min_gap // 2, centre - max_gap // 2
+    parts = [(inner, inner + min_gap), (left - context, left), (left + max_gap, left + max_gap + context)]
+    return any(float(np.sqrt(np.mean(signal[a:b] ** 2))) < SILENT_RMS for a, b in parts)
+
+
+def run_benchmark(
+    clips_dir: str | Path,
+    model: RevisionModel,
+    gap_ms: Sequence[float] = DEFAULT_GAP_MS,
+    passes: Sequence[int] = DEFAULT_PASSES,
+    gaps_per_clip: int = DEFAULT_GAPS_PER_CLIP,
+    seed: int = 0,
+    progress: bool = True,
+    max_clips: int | None = None,
+    threads: int | None = 1,
+) -> BenchmarkResults:
+    """Cut seeded gaps into every clip of `clips_dir`, fill them with every method, measure them.
+
+    Clips are mixed to mono and resampled to the model rate. Up to `gaps_per_clip` centres per
+    clip (the first `max_clips` clips, sorted) are drawn with numpy seeded by (seed, clip index);
+    every gap length is cut at each centre, with CONTEXT_SECONDS of context on each side. The
+    model's default passes are always run, and passes 0 as a baseline. Same seed, same figures.
+    `threads` caps torch's intra-op threads while filling (None leaves them): the batched RNN
+    steps are too small to gain from more, and on a shared 2-core machine two threads measured
+    15 times slower than one (each op waits for a descheduled thread).
+    """
+    _check_settings(gap_ms, passes, gaps_per_clip, max_clips)
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"the seed must be a whole number from 0 to 2**63 - 1, got {seed}.")
+    rate = model.sample_rate
+    lengths = {gap_label(g): max(1, round(g * rate / 1000)) for g in gap_ms}
+    context = round(CONTEXT_SECONDS * rate)
+    clips = find_clips(clips_dir)[:max_clips]
+    gaps, windows, used = _cut_windows(clips, Path(clips_dir), rate, lengths, context, gaps_per_clip, seed)
+    if not gaps:
+        raise ValueError(
+            f"no clip in {clips_dir} has a loud enough stretch of {(max(lengths.values()) + 2 * context) / rate:.2f} s "
+            "for a gap with its context; give longer or louder clips."
+        )
+    default = model.revision.passes
+    methods = fill_methods(model, sorted({default, *passes}), seed)
+    with _torch_threads(threads):
+        worst = _fill_all(methods, windows, gaps, lengths, context, rate, method_name(default), progress)
+    settings = _settings(clips_dir, used, gap_ms, methods, default, gaps_per_clip, seed, model, gaps)
+    aggregates = aggregate(gaps, list(methods), list(lengths))
+    return BenchmarkResults(settings, gaps, aggregates, list(methods), worst)
+
+
+@contextmanager
+def _torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block with torch limited to `count` intra-op threads, then restore the setting."""
+    previous = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _check_settings(gap_ms, passes, gaps_per_clip: int, max_clips: int | None) -> None:
+    if len(gap_ms) == 0 or any(not (np.isfinite(g) and 0 < g <= MAX_GAP_SECONDS * 1000) for g in gap_ms):
+        raise ValueError(f"gap lengths must lie in (0, {MAX_GAP_SECONDS * 1000:g}] ms, got {list(gap_ms)}.")
+    if len(set(gap_label(g) for g in gap_ms)) != len(gap_ms):
+        raise ValueError(f"gap lengths must not repeat, got {list(gap_ms)}.")
+    if len(passes) == 0 or any(int(k) != k or k < 0 for k in passes):
+        raise ValueError(f"passes must be whole numbers >= 0, got {list(passes)}.")
+    if gaps_per_clip < 1 or (max_clips is not None and max_clips < 1):
+        raise ValueError("gaps per clip and the number of clips must be at least 1.")
+
+
+def _cut_windows(clips, root: Path, rate: int, lengths: dict[str, int], context: int, count: int, seed: int):
+    """Per-gap records (clip order) and, per gap label, the reference windows [n_label] in record order."""
+    gaps: list[dict[str, Any]] = []
+    windows: dict[str, list[np.ndarray]] = {label: [] for label in lengths}
+    used = []
+    for index, path in enumerate(clips):
+        name = path.relative_to(root).as_posix()
+        try:
+            signal = load_clip(path, rate)
+        except AudioError as error:
+            log.warning("skipping %s: %s", name, error)
+            continue
+        rng = np.random.default_rng([seed, index])
+        centres = place_gaps(signal, min(lengths.values()), max(lengths.values()), context, count, rng)
+        if not centres:
+            log.info("no loud stretch long enough in %s; skipped", name)
+            continue
+        used.append(name)
+        for centre in centres:
+            for label, n in lengths.items():
+                start = centre - n // 2
+                windows[label].append(signal[start - context : start + n + context])
+                gaps.append({"clip": name, "gap_ms": float(label), "start_s": start / rate,
+                             "end_s": (start + n) / rate, "metrics": {}})
+    return gaps, windows, used
+
+
+def _fill_all(methods: dict[str, FillFn], windows, gaps, lengths, context, rate, worst_method, progress):
+    """Fill every window with every method in batches; store gap_metrics in the records; find the worst seam."""
+    worst: WorstSeam | None = None
+    total = len(gaps) * len(methods)
+    with tqdm(total=total, desc="benchmark", unit="fill", disable=not progress, leave=False) as bar:
+        for label, n in lengths.items():
+            records = [g for g in gaps if gap_label(g["gap_ms"]) == label]
+            stack = np.stack(windows[label], axis=1)  # [window, gaps of this length]
+            start, end = context, context + n
+            for name, fill in methods.items():
+                for first in range(0, stack.shape[1], BATCH):
+                    batch = stack[:, first : first + BATCH]
+                    filled = fill(batch, [(start, end)], rate)
+                    for j in range(batch.shape[1]):
+                        figures = gap_metrics(batch[:, j], filled[:, j], start, end, rate)
+                        records[first + j]["metrics"][name] = figures
+                        if name == worst_method and (worst is None or figures["click_db"] > worst.click_db):
+                            edge = start if figures["click_db_left"] == figures["click_db"] else end
+                            worst = WorstSeam(name, records[first + j]["clip"], float(label), start, end, edge,
+                                              figures["click_db"], rate, batch[:, j].copy(), filled[:, j].copy())
+                    bar.update(batch.shape[1])
+    return worst
+
+
+def _stats(values: list[float | None]) -> dict[str, Any]:
+    data = np.array([v for v in values if v is not None], dtype=np.float64)
+    if len(data) == 0:
+        return {"median": None, "mean": None, "q25": None, "q75": None, "count": 0}
+    q25, median, q75 = np.percentile(data, [25, 50, 75])
+    return {"median": float(median), "mean": float(np.mean(data)), "q25": float(q25), "q75": float(q75),
+            "count": int(len(data))}
+
+
+def aggregate(gaps: list[dict[str, Any]], methods: list[str], labels: list[str]) -> dict[str, Any]:
+    """method -> gap label -> {metric: stats, snr_gain_vs_ar: {median, share_better}} over the gaps."""
+    out: dict[str, Any] = {}
+    for method in methods:
+        out[method] = {}
+        for label in labels:
+            rows = [g["metrics"] for g in gaps if gap_label(g["gap_ms"]) == label]
+            stats: dict[str, Any] = {metric: _stats([r[method][metric] for r in rows]) for metric in METRICS}
+            gains = np.array([r[method]["gap_snr"] - r["ar"]["gap_snr"] for r in rows])
+            stats["snr_gain_vs_ar"] = {"median": float(np.median(gains)), "share_better": float(np.mean(gains > 0))}
+            out[method][label] = stats
+    return out
+
+
+def _settings(clips_dir, used, gap_ms, methods, default, gaps_per_clip, seed, model, gaps) -> dict[str, Any]:
+    order, context = ar_settings(model.sample_rate)
+    return {
+        "clips_dir": str(clips_dir), "clips": used, "gap_ms": [float(g) for g in gap_ms],
+        "gaps_per_length": len(gaps) // len(gap_ms), "gaps_per_clip": gaps_per_clip, "seed": seed,
+        "methods": list(methods), "passes": sorted(int(m.split("=")[1]) for m in methods if "=" in m),
+        "default_passes": default, "default_method": method_name(default), "schedule": model.revision.schedule,
+        "sample_rate": model.sample_rate, "context_seconds": CONTEXT_SECONDS, "silent_rms": SILENT_RMS,
+        "ar_baseline": {"order": order, "context": context},
+        "model": {name: to_dict(getattr(model, name)) for name in ("frame", "model", "revision", "ar")},
+    }

@@ -1,0 +1,198 @@
+"""`revise evaluate`: the metrics of one fill, the seams of one file, or the benchmark of a folder.
+
+Registered on the main parser by `add_evaluate`. Every user mistake raises a `ValueError` with
+one sentence (the main CLI prints it and exits 2), before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from revise.cli import UsageError, non_negative_int, parse_gap
+
+log = logging.getLogger(__name__)
+
+HELP = "Measure fills and seams: one fill against its reference, one file's frame seams, or a benchmark."
+EPILOG = """modes:
+  --reference REF --estimate EST --gap START:END   gap and seam metrics of one fill (gaps in seconds)
+  AUDIO                                            seam, level and flatness metrics of any file
+  --benchmark DIR                                  cut seeded gaps into every clip of DIR, fill them with
+                                                   zero, AR (Burg), passes 0 and revise at each --passes,
+                                                   and write report.md, results.json and PNG plots
+
+examples:
+  revise evaluate --reference clean.wav --estimate filled.wav --gap 1.20:1.25 --gap 3.5:3.6
+  revise evaluate generated.wav --prompt-seconds 2
+  revise evaluate --benchmark my_clips/ --gap-ms 20,50,100,200 --passes 0,1,2,4,8 --out report/"""
+
+
+def number_list(text: str) -> list[float]:
+    """'20,50,100' -> [20.0, 50.0, 100.0]; each a positive finite number."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is malformed; write numbers separated by commas, e.g. 20,50,100") from None
+    if not all(np.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r} must hold positive numbers only")
+    return values
+
+
+def passes_list(text: str) -> list[int]:
+    """'0,1,2' -> [0, 1, 2]; each a whole number >= 0."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is malformed; write whole numbers separated by commas, e.g. 0,1,2,4,8") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r} must hold numbers of passes >= 0")
+    return values
+
+
+def add_evaluate(commands) -> None:
+    """Register the `evaluate` subcommand on the main parser's subparsers object."""
+    p = commands.add_parser("evaluate", help=HELP, description=HELP, epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("audio", nargs="?", type=Path, help="a file to check for frame seams (e.g. a generated one)")
+    p.add_argument("--reference", type=Path, metavar="REF", help="the original audio, before the gaps were cut")
+    p.add_argument("--estimate", type=Path, metavar="EST",
+                   help="the filled audio, same length, rate and channels as REF")
+    p.add_argument("--gap", type=parse_gap, action="append", metavar="START:END",
+                   help="a filled gap in seconds, e.g. 1.2:1.3; repeat for several")
+    p.add_argument("--frame-length", type=non_negative_int, metavar="L",
+                   help="frame length in samples at 16 kHz (default 256)")
+    p.add_argument("--hop", type=non_negative_int, metavar="H",
+                   help="hop in samples at 16 kHz: the frame-boundary grid (default 128)")
+    p.add_argument("--prompt-seconds", type=float, metavar="S",
+                   help="measure AUDIO after its first S seconds, with them as the reference")
+    p.add_argument("--benchmark", type=Path, metavar="DIR", help="a folder of clips to benchmark every method on")
+    p.add_argument("--gap-ms", type=number_list, metavar="MS,MS,...", default=[20.0, 50.0, 100.0, 200.0],
+                   help="gap lengths in milliseconds (default 20,50,100,200)")
+    p.add_argument("--passes", type=passes_list, metavar="K,K,...", default=[0, 1, 2, 4, 8],
+                   help="numbers of revision passes to compare (default 0,1,2,4,8; the model's default always runs)")
+    p.add_argument("--clips", type=non_negative_int, metavar="N", help="use only the first N clips of DIR, by name")
+    p.add_argument("--gaps-per-clip", type=non_negative_int, metavar="N", default=4,
+                   help="gaps cut into each clip, each at every gap length (default 4)")
+    p.add_argument("--out", type=Path, default=Path("revise-benchmark"), metavar="REPORT_DIR",
+                   help="folder for report.md, results.json and the plots (default ./revise-benchmark)")
+    p.add_argument("--model", type=Path, metavar="PATH",
+                   help="a model folder written by `revise export` (default: the shipped model)")
+    p.add_argument("--seed", type=non_negative_int, metavar="S", default=0,
+                   help="seed for the gap positions and the model (default 0)")
+    p.add_argument("--force", action="store_true", help="overwrite the report files in REPORT_DIR if it exists")
+    p.set_defaults(run=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    """Pick the mode from the arguments given and run it."""
+    given = {"AUDIO": args.audio is not None, "--benchmark": args.benchmark is not None,
+             "--reference/--estimate": args.reference is not None or args.estimate is not None}
+    modes = [name for name, present in given.items() if present]
+    if len(modes) != 1:
+        raise UsageError("give exactly one of AUDIO, --reference with --estimate and --gap, or --benchmark DIR"
+                         + (f" (got {' and '.join(modes)})." if modes else "."))
+    if args.gap and modes[0] != "--reference/--estimate":
+        raise UsageError("--gap belongs with --reference and --estimate.")
+    run = {"AUDIO": _run_stream, "--benchmark": _run_benchmark, "--reference/--estimate": _run_fill}[modes[0]]
+    run(args)
+
+
+def _run_fill(args: argparse.Namespace) -> None:
+    from revise.audio import read_audio
+    from revise.evaluate import evaluate_fill
+
+    if args.reference is None or args.estimate is None or not args.gap:
+        raise UsageError("a fill needs --reference, --estimate and at least one --gap START:END.")
+    reference, estimate = read_audio(args.reference), read_audio(args.estimate)
+    if reference.sample_rate != estimate.sample_rate:
+        raise UsageError(f"{args.reference} is at {reference.sample_rate} Hz but {args.estimate} is at "
+                         f"{estimate.sample_rate} Hz; compare files at the same rate.")
+    if reference.samples.shape != estimate.samples.shape:
+        raise UsageError(f"{args.reference} and {args.estimate} differ in length or channels "
+                         f"({reference.frames}x{reference.channels} vs {estimate.frames}x{estimate.channels} samples).")
+    rate, length = reference.sample_rate, reference.frames
+    gaps = []
+    for start, end in args.gap:
+        if end * rate > length + 1e-6:
+            raise UsageError(f"gap {start}:{end} ends beyond the end of the audio ({length / rate:.3f} s).")
+        gaps.append((int(np.floor(start * rate)), min(length, int(np.ceil(end * rate)))))
+    rows = evaluate_fill(reference.samples, estimate.samples, rate, gaps)
+    keys = ("gap_snr", "lsd", "mrstft", "click_db", "click_db_left", "click_db_right")
+    headers = ("SNR dB", "LSD dB", "MR-STFT", "click dB", "left", "right")
+    print(f"{'gap (s)':<15}" + "".join(f"{header:>10}" for header in headers))
+    for (start, end), row in zip(args.gap, rows):
+        cells = ["–" if row[key] is None else f"{row[key]:.2f}" for key in keys]
+        print(f"{f'{start:g}-{end:g}':<15}" + "".join(f"{cell:>10}" for cell in cells))
+
+
+def _run_stream(args: argparse.Namespace) -> None:
+    from revise.audio import read_audio
+    from revise.evaluate import evaluate_stream
+
+    if args.frame_length == 0 or args.hop == 0:
+        raise UsageError("--frame-length and --hop must be positive.")
+    audio = read_audio(args.audio)
+    figures = evaluate_stream(audio.samples, audio.sample_rate, args.frame_length, args.hop,
+                              prompt_seconds=args.prompt_seconds)
+    for name, value in _stream_rows(figures, bool(args.prompt_seconds)):
+        print(f"{name:<30} {value}")
+
+
+def _stream_rows(f: dict, prompt: bool) -> list[tuple[str, str]]:
+    """The stream figures as (name, formatted value with how to read it) rows."""
+    worst = "–" if f["worst_offset"] is None else (
+        f"{f['worst_offset_click_db']:+.2f} dB at offset {f['worst_offset']}  (any frame layout; near 0: no seams)")
+    rows = [
+        ("seconds measured", f"{f['seconds'] - f['measured_from_s']:.2f} (from {f['measured_from_s']:.2f} s)"),
+        ("frame grid", f"L={f['frame_length']}, H={f['hop']} at {f['grid_rate']} Hz, offset {f['grid_offset']}"),
+        ("boundary discontinuity ratio", _optional(f["boundary_discontinuity_ratio"], "{:.3f}  (about 1: seamless)")),
+        ("click at frame boundaries",
+         _optional(f["boundary_click_db"], "{:+.2f} dB  (vs half a hop away; about 0: seamless)")),
+        ("worst grid offset", worst),
+        ("level: max ratio per second", _optional(f["level_max_ratio"], "{:.2f}  (1: steady; target <= 4)")),
+        ("spectral flatness", _optional(f["spectral_flatness"], "{:.4f}")),
+    ]
+    if prompt:
+        rows += [
+            ("prompt's own ratio",
+             _optional(f["prompt_boundary_discontinuity_ratio"], "{:.3f}  (the same audio with no seams)")),
+            ("prompt's own boundary click", _optional(f["prompt_boundary_click_db"], "{:+.2f} dB")),
+            ("flatness vs prompt", _optional(f["flatness_vs_prompt"], "{:+.4f}  (0: same texture)")),
+        ]
+    return rows
+
+
+def _optional(value: float | None, template: str) -> str:
+    return "– (too short)" if value is None else template.format(value)
+
+
+def _run_benchmark(args: argparse.Namespace) -> None:
+    from revise.checkpoint import load_model
+    from revise.evaluate import find_clips, run_benchmark
+    from revise.report import markdown_report, write_report
+
+    find_clips(args.benchmark)  # refuses a missing or empty folder before any work
+    if args.out.exists() and not args.force:
+        raise UsageError(f"the report folder {args.out} already exists; pass --force to overwrite its report files.")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"{args.out} is a file, not a folder; choose another --out.")
+    if not args.out.parent.resolve().is_dir():
+        raise UsageError(f"the folder {args.out.parent} does not exist; create it first or choose another --out.")
+    if args.clips == 0 or args.gaps_per_clip == 0:
+        raise UsageError("--clips and --gaps-per-clip must be at least 1.")
+    model = load_model(args.model)
+    began = time.perf_counter()
+    results = run_benchmark(args.benchmark, model, args.gap_ms, args.passes, args.gaps_per_clip, args.seed,
+                            progress=True, max_clips=args.clips)
+    results.settings["model_path"] = str(args.model) if args.model else "default"
+    seconds = time.perf_counter() - began
+    written = write_report(results, args.out)
+    print(markdown_report(results))
+    names = ", ".join(path.name for path in written)
+    print(f"benchmark of {len(results.gaps)} gaps took {seconds:.1f} s; wrote {names} to {args.out}")

@@ -1,0 +1,80 @@
+"""The fill methods the benchmark compares, all with one signature: `fill(window, gaps, rate)`.
+
+window: float [n] or [n, B] at `rate` (B windows sharing one gap layout, filled together as
+channels); gaps: (start, end) sample pairs; returns float64 of the window's shape with the gaps
+filled. Zero fill and the two-sided Burg AR fill are the classical baselines; the model methods
+run the real `revise.inference.inpaint` (draft, revision passes, crossfade splice), so the
+benchmark measures exactly what users get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+
+import numpy as np
+
+from revise.autoregressive import ar_fill_many
+from revise.inference import inpaint
+from revise.model import RevisionModel
+
+FillFn = Callable[[np.ndarray, list[tuple[int, int]], int], np.ndarray]
+
+AR_REFERENCE_RATE = 16000  # the literature's AR settings below are stated at this rate
+AR_ORDER = 370  # about 23 ms
+AR_CONTEXT = 1500  # about 94 ms per side
+
+def method_name(passes: int) -> str:
+    """The benchmark's name for the model at `passes`: "passes=0" (draft + crossfade) or "revise passes=K"."""
+    return "passes=0" if passes == 0 else f"revise passes={passes}"
+
+
+def zero_fill(window: np.ndarray, gaps: list[tuple[int, int]], rate: int) -> np.ndarray:
+    """Baseline: silence in every gap. window float [n] or [n, B] -> float64, same shape."""
+    out = np.array(window, dtype=np.float64)
+    for start, end in gaps:
+        out[start:end] = 0.0
+    return out
+
+
+def ar_settings(rate: int) -> tuple[int, int]:
+    """(order, context) of the AR baseline at `rate`: 370 and 1500 samples scaled from 16 kHz."""
+    scale = rate / AR_REFERENCE_RATE
+    return max(1, round(AR_ORDER * scale)), max(2, round(AR_CONTEXT * scale))
+
+
+def ar_baseline(
+    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, order: int | None = None, context: int | None = None
+) -> np.ndarray:
+    """Baseline: two-sided Burg AR with a raised-cosine crossfade. window [n] or [n, B] -> float64, same shape."""
+    default_order, default_context = ar_settings(rate)
+    order, context = order or default_order, context or default_context
+    columns = np.asarray(window, dtype=np.float64).reshape(len(window), -1)  # [n, B]
+    filled = np.stack([ar_fill_many(column, gaps, order, context) for column in columns.T], axis=1)
+    return filled.reshape(np.shape(window))
+
+
+def model_fill(
+    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel, passes: int, seed: int
+) -> np.ndarray:
+    """Draft, `passes` revision passes and the crossfade splice, by `revise.inference.inpaint`.
+
+    window float [n] or [n, B] (B windows sharing the gaps run as channels) -> float64, same shape.
+    The quarter-sample nudge makes inpaint's floor/ceil of seconds land exactly on the sample gaps.
+    """
+    seconds = [((start + 0.25) / rate, (end - 0.25) / rate) for start, end in gaps]
+    return inpaint(np.asarray(window, dtype=np.float64), rate, seconds, passes=passes, model=model, seed=seed)
+
+
+def fill_methods(model: RevisionModel, passes_list: Sequence[int], seed: int = 0) -> dict[str, FillFn]:
+    """Every method the benchmark compares, by name, each `fill(window, gaps, rate) -> filled`.
+
+    "zero", "ar" (Burg, 370/1500 at 16 kHz scaled to the rate), "passes=0" (always, a baseline)
+    and "revise passes=K" for each K > 0 in `passes_list`, in increasing K.
+    """
+    if any(int(k) != k or k < 0 for k in passes_list):
+        raise ValueError(f"passes must be whole numbers >= 0, got {list(passes_list)}.")
+    methods: dict[str, FillFn] = {"zero": zero_fill, "ar": ar_baseline}
+    for passes in sorted({0, *(int(k) for k in passes_list)}):
+        methods[method_name(passes)] = partial(model_fill, model=model, passes=passes, seed=seed)
+    return methods

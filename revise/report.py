@@ -1,0 +1,241 @@
+"""Turn `BenchmarkResults` into report.md, results.json and PNG plots.
+
+Plots use matplotlib's object API on an Agg canvas (no pyplot, no global backend change), so
+writing a report never opens a window or disturbs a caller's matplotlib setup.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from revise.evaluate import BenchmarkResults, WorstSeam
+
+REPORT_FILES = ("report.md", "results.json", "metrics_vs_gap.png", "snr_vs_passes.png", "worst_seam.png")
+_TABLES = (
+    ("gap_snr", "Median gap SNR (dB, higher is better)"),
+    ("lsd", "Median log-spectral distance on the frames touching the gap (dB, lower is better)"),
+    ("mrstft", "Median multi-resolution STFT distance (lower is better)"),
+    ("click_db", "Median click at the gap edges (dB against the reference; 0 or below: no louder than it)"),
+)
+
+
+def write_report(results: BenchmarkResults, out_dir: str | Path) -> list[Path]:
+    """Write report.md, results.json and the PNG plots into `out_dir` (created); returns the paths.
+
+    Each file is written to a temporary name and renamed, so none is ever left half-written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        _atomic(out / "report.md", markdown_report(results).encode()),
+        _atomic(out / "results.json", (json.dumps(_rounded(results.to_json()), indent=1) + "\n").encode()),
+        _atomic(out / "metrics_vs_gap.png", _png(_plot_metrics_vs_gap(results))),
+        _atomic(out / "snr_vs_passes.png", _png(_plot_snr_vs_passes(results))),
+    ]
+    if results.worst_seam is not None:
+        written.append(_atomic(out / "worst_seam.png", _png(_plot_worst_seam(results.worst_seam))))
+    return written
+
+
+def _atomic(path: Path, data: bytes) -> Path:
+    temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def _rounded(value: Any) -> Any:
+    """Floats rounded to 6 decimals (None for NaN or infinity) all through nested lists and dicts."""
+    if isinstance(value, float):
+        return round(value, 6) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(item) for item in value]
+    return value
+
+
+def _labels(results: BenchmarkResults) -> list[str]:
+    return [f"{g:g}" for g in results.settings["gap_ms"]]
+
+
+def _median(results: BenchmarkResults, method: str, label: str, metric: str = "gap_snr") -> float | None:
+    return results.aggregates[method][label][metric]["median"]
+
+
+def _cell(value: float | None) -> str:
+    return "–" if value is None else f"{0.0 if abs(value) < 0.005 else value:.2f}"
+
+
+def _table(results: BenchmarkResults, metric: str) -> list[str]:
+    labels = _labels(results)
+    lines = ["| method | " + " | ".join(f"{label} ms" for label in labels) + " |",
+             "|---" * (len(labels) + 1) + "|"]
+    for method in results.methods:
+        cells = [_cell(_median(results, method, label, metric)) for label in labels]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _passes_table(results: BenchmarkResults) -> list[str]:
+    labels = _labels(results)
+    lines = ["| passes | " + " | ".join(f"{label} ms" for label in labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    lines.append("| AR baseline | " + " | ".join(_cell(_median(results, "ar", label)) for label in labels) + " |")
+    for passes, method in _passes_methods(results):
+        lines.append(f"| {passes} | " + " | ".join(_cell(_median(results, method, label)) for label in labels) + " |")
+    return lines
+
+
+def _passes_methods(results: BenchmarkResults) -> list[tuple[int, str]]:
+    return [(int(m.split("=")[1]), m) for m in results.methods if "=" in m]
+
+
+def _winner_lines(results: BenchmarkResults) -> list[str]:
+    """Per gap length: the best method, its margin over AR, and revise at the default passes against AR."""
+    default = results.settings["default_method"]
+    lines = []
+    for label in _labels(results):
+        ar = _median(results, "ar", label)
+        best = max(results.methods, key=lambda m: _median(results, m, label))
+        gain = results.aggregates[default][label]["snr_gain_vs_ar"]
+        own = _median(results, default, label) - ar
+        top = _median(results, best, label)
+        head = (f"best is the AR baseline at {ar:.2f} dB" if best == "ar" else
+                f"best is `{best}` at {top:.2f} dB, {top - ar:+.2f} dB against the AR baseline ({ar:.2f} dB)")
+        lines.append(f"- **{label} ms**: {head}; `{default}` (the default) is {own:+.2f} dB against AR "
+                     f"(paired median {gain['median']:+.2f} dB, better than AR on "
+                     f"{100 * gain['share_better']:.0f}% of gaps).")
+    return lines
+
+
+def _passes_lines(results: BenchmarkResults) -> list[str]:
+    """Per gap length: the best number of passes and whether any number of passes falls below passes 0."""
+    lines = []
+    for label in _labels(results):
+        runs = [(k, _median(results, m, label)) for k, m in _passes_methods(results)]
+        zero = dict(runs)[0]
+        best_k, best = max(runs, key=lambda run: run[1])
+        worse = [f"{k} ({v - zero:+.2f} dB)" for k, v in runs if v < zero]
+        tail = f"below passes 0: {', '.join(worse)}" if worse else "no number of passes is below passes 0"
+        lines.append(f"- **{label} ms**: best is {best_k} pass{'' if best_k == 1 else 'es'} at {best:.2f} dB, "
+                     f"{best - zero:+.2f} dB over passes 0; {tail}.")
+    return lines
+
+
+def markdown_report(results: BenchmarkResults) -> str:
+    """The report as Markdown: settings, one table per metric, SNR against passes, who wins, plots."""
+    s = results.settings
+    lines = [
+        "# revise benchmark", "",
+        f"{s['gaps_per_length']} gaps per gap length from {len(s['clips'])} clips in `{s['clips_dir']}`, mono at the "
+        f"model rate ({s['sample_rate']} Hz), {s['context_seconds']} s of context on each side, seed {s['seed']}.",
+        f"Methods: `zero` fills silence; `ar` is two-sided Burg AR extrapolation (order {s['ar_baseline']['order']}, "
+        f"{s['ar_baseline']['context']} samples of context per side) with a raised-cosine crossfade; `passes=0` is the "
+        f"drafter's draft joined by crossfade with no revision; `revise passes=K` adds K revision passes "
+        f"(schedule `{s['schedule']}`). The model's default is {s['default_passes']} passes"
+        + (f"; model `{s['model_path']}`." if "model_path" in s else "."), "",
+    ]
+    for metric, title in _TABLES:
+        lines += [f"## {title}", "", *_table(results, metric), ""]
+    lines += ["## Median gap SNR against the number of passes (dB)", "", *_passes_table(results), ""]
+    lines += ["## Who wins (median gap SNR)", "", *_winner_lines(results), "", "## Do more passes help?", "",
+              *_passes_lines(results), "", "## Plots", "", "![metrics against gap length](metrics_vs_gap.png)", "",
+              "![gap SNR against passes](snr_vs_passes.png)", ""]
+    if results.worst_seam is not None:
+        w = results.worst_seam
+        lines += ["![worst seam](worst_seam.png)", "",
+                  f"Worst seam of `{w.method}`: {w.gap_ms:g} ms gap in `{w.clip}`, click {w.click_db:+.2f} dB "
+                  "against the reference.", ""]
+    return "\n".join(lines)
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure)
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def _plot_metrics_vs_gap(results: BenchmarkResults) -> Figure:
+    """Median gap SNR, LSD and edge click against gap length, one line per method.
+
+    Zero fill is left off the LSD and click panels, where its values would flatten the rest.
+    """
+    figure = Figure(figsize=(14, 4.2), layout="constrained")
+    axes = figure.subplots(1, 3)
+    gaps = results.settings["gap_ms"]
+    panels = (("gap_snr", "median gap SNR (dB)"), ("lsd", "median LSD (dB)"), ("click_db", "median edge click (dB)"))
+    for axis, (metric, name) in zip(axes, panels):
+        for index, method in enumerate(results.methods):
+            if method == "zero" and metric != "gap_snr":
+                continue
+            values = [_median(results, method, label, metric) for label in _labels(results)]
+            axis.plot(gaps, [np.nan if v is None else v for v in values], marker="o", label=method, color=f"C{index}")
+        axis.set_xscale("log")
+        axis.minorticks_off()
+        axis.set_xticks(gaps, [f"{g:g}" for g in gaps])
+        axis.set_xlabel("gap length (ms)")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return figure
+
+
+def _plot_snr_vs_passes(results: BenchmarkResults) -> Figure:
+    """Median gap SNR against passes, one line per gap length, the AR baseline dashed in the same colour."""
+    figure = Figure(figsize=(6.5, 4.2), layout="constrained")
+    axis = figure.subplots()
+    runs = _passes_methods(results)
+    for index, label in enumerate(_labels(results)):
+        colour = f"C{index}"
+        axis.plot([k for k, _ in runs], [_median(results, m, label) for _, m in runs], marker="o", color=colour,
+                  label=f"{label} ms")
+        axis.axhline(_median(results, "ar", label), color=colour, linestyle="--", alpha=0.6)
+    axis.set_xlabel("revision passes")
+    axis.set_ylabel("median gap SNR (dB)")
+    axis.set_title("revise against passes (dashed: AR baseline)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    return figure
+
+
+def _plot_worst_seam(w: WorstSeam) -> Figure:
+    """Waveforms around the louder edge of the worst gap, and both spectrograms of its window."""
+    figure = Figure(figsize=(10, 8), layout="constrained")
+    wave, ref_spec, est_spec = figure.subplots(3, 1)
+    edge, half = w.edge, round(0.02 * w.rate)
+    a, b = max(0, edge - half), min(len(w.reference), edge + half)
+    t = (np.arange(a, b) - w.start) / w.rate * 1000
+    wave.plot(t, w.reference[a:b], label="reference", linewidth=1)
+    wave.plot(t, w.estimate[a:b], label=w.method, linewidth=1)
+    wave.axvspan(0, (w.end - w.start) / w.rate * 1000, color="grey", alpha=0.15, label="gap")
+    wave.set_xlim(t[0], t[-1])
+    wave.set_xlabel("time from the gap's start (ms)")
+    wave.set_title(f"worst seam: {w.clip}, {w.gap_ms:g} ms gap, click {w.click_db:+.2f} dB")
+    wave.legend(fontsize=8)
+    n_fft = int(2 ** round(np.log2(0.032 * w.rate)))
+    limits = None
+    for axis, signal, name in ((ref_spec, w.reference, "reference"), (est_spec, w.estimate, w.method)):
+        image = axis.specgram(signal, NFFT=n_fft, Fs=w.rate, noverlap=n_fft * 3 // 4, cmap="magma")[3]
+        limits = limits or image.get_clim()  # one colour scale for both, the reference's
+        image.set_clim(*limits)
+        for sample in (w.start, w.end):
+            axis.axvline(sample / w.rate, color="white", linestyle="--", linewidth=1)
+        axis.set_ylabel("Hz")
+        axis.set_title(f"spectrogram: {name}")
+    est_spec.set_xlabel("time in the window (s)")
+    return figure
+

@@ -1,0 +1,93 @@
+"""A `revise train` process killed with SIGKILL mid-epoch resumes from its last checkpoint.
+
+The real command runs in a subprocess on a tiny config and a small synthetic folder; it is killed
+as soon as it has written a step checkpoint, then the same command is run again. The second run
+must say it resumes, leave the first run's checkpoints alone (it did not start from step 0) and
+end at max_steps with every checkpoint readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from revise.checkpoint import load_model
+
+MAX_STEPS = 24
+CONFIG = f"""\
+frame: {{sample_rate: 16000, frame_length: 128, hop_length: 64}}
+model: {{hidden_size: 8, drafter_layers: 1, reviser_layers: 1}}
+revision: {{passes: 1}}
+ar: {{order: 16, context: 128}}
+data: {{excerpt_seconds: 0.125, val_fraction: 0.3, excerpts_per_epoch: 16, val_excerpts: 2, cache_dir: null}}
+train: {{batch_size: 2, max_steps: {MAX_STEPS}, val_every_steps: 2, max_span_seconds: 0.03, unroll_passes: 1,
+         accelerator: cpu, devices: 1, threads: 1}}
+"""  # 8 steps per epoch, a checkpoint every 2: the kill lands mid-epoch
+
+
+def _step(path: Path) -> int:
+    return torch.load(path, map_location="cpu", weights_only=True)["global_step"]
+
+
+def _step_checkpoints(folder: Path) -> dict[int, str]:
+    """Step number -> sha256 of every stepN.ckpt in `folder`."""
+    return {
+        int(re.fullmatch(r"step(\d+)\.ckpt", path.name).group(1)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in folder.glob("step*.ckpt")
+    }
+
+
+def test_killed_training_resumes_with_the_step_count_continuing(tmp_path):
+    data = tmp_path / "music"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    for index in range(3):
+        tone = 0.3 * np.sin(2 * np.pi * 220 * (index + 1) * t) + 0.02 * rng.standard_normal(len(t))
+        sf.write(data / f"track{index}.wav", tone, 16000, subtype="PCM_16")
+    (tmp_path / "tiny.yaml").write_text(CONFIG)
+    run = tmp_path / "run"
+    checkpoints = run / "checkpoints"
+    command = [sys.executable, "-m", "revise.cli", "-v", "train", "--config", str(tmp_path / "tiny.yaml"),
+               "--data-root", str(data), "--output-dir", str(run)]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    first = subprocess.Popen(command, cwd=tmp_path, env=environment,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (checkpoints / "last.ckpt").exists():  # written (atomically) after each step checkpoint
+            assert first.poll() is None, "the first training run ended before writing a checkpoint"
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.01)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert first.returncode == -signal.SIGKILL, "the first run finished before it could be killed"
+    reached = _step(checkpoints / "last.ckpt")
+    assert 2 <= reached < MAX_STEPS and reached % 2 == 0
+    before = _step_checkpoints(checkpoints)
+    assert before and max(before) <= reached
+    assert not (run / "model").exists()
+
+    second = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert f"revise: resuming from {checkpoints / 'last.ckpt'}" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert _step(checkpoints / "last.ckpt") == MAX_STEPS
+    after = _step_checkpoints(checkpoints)
+    assert {step: after[step] for step in before} == before, "the second run rewrote early checkpoints: it restarted"
+    assert set(range(reached + 2, MAX_STEPS + 1, 2)) <= set(after), "the second run skipped checkpoints"
+    assert all(_step(checkpoints / f"step{step}.ckpt") == step for step in after)
+    model = load_model(run / "model")
+    assert all(torch.isfinite(p).all() for p in model.parameters())

@@ -1,0 +1,402 @@
+"""Training: a tiny model overfits one batch, Lightning runs on CPU, runs resume, bad input is refused,
+and a NaN loss is skipped without ever reaching a checkpoint."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import yaml
+
+from revise import fit, training
+from revise.checkpoint import load_model, model_from_lightning_checkpoint
+from revise.config import Config, load_config, to_dict
+from revise.fit import run_training
+from revise.framing import analyse
+from revise.gap_data import RevisionDataModule
+from revise.training import NonFiniteLossError, RevisionTask
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+
+def first_batch(config: Config) -> dict[str, torch.Tensor]:
+    datamodule = RevisionDataModule(config)
+    datamodule.setup("fit")
+    return next(iter(datamodule.train_dataloader()))
+
+
+def task_losses(task: RevisionTask, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(drafter loss, mean reviser loss over the unrolled passes), as training_step computes them."""
+    audio = batch["audio"]
+    features = analyse(audio, task.config.frame)
+    drafter = task.drafter_loss(audio, features)
+    reviser = torch.stack(task.reviser_losses(audio, features, batch["hint"], batch["gaps"])).mean()
+    return drafter, reviser
+
+
+def checkpoint_step(path: Path) -> int:
+    return torch.load(path, map_location="cpu", weights_only=True)["global_step"]
+
+
+def assert_finite_checkpoints(folder: Path) -> None:
+    for path in folder.glob("*.ckpt"):
+        state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+        assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point()), path
+
+
+def write_yaml(path: Path, values: dict) -> Path:
+    path.write_text(yaml.safe_dump(values))
+    return path
+
+
+# --- (a) overfitting one batch --------------------------------------------------------------------
+
+
+def test_tiny_model_overfits_one_batch(tiny_config):
+    """60 Adam steps (lr 1e-2) on one batch of two 0.25 s excerpts, with the task's own losses
+    (frame L1 + 0.1 x multi-resolution STFT; drafter input noise off so the loss is comparable).
+
+    Measured over seven (batch, initialisation) draws: the total loss falls to 22-28% of its
+    initial value, the drafter's to 19-22% and the reviser's to 29-45% (the reviser starts at the
+    AR fill's quality, so it has less to gain). Bounds: total < 40%, drafter < 35%, reviser < 70%.
+    """
+    config = dataclasses.replace(tiny_config, train=dataclasses.replace(tiny_config.train, input_noise=0.0))
+    torch.manual_seed(0)  # the loader's shuffle, then the initial weights
+    batch = first_batch(config)
+    task = RevisionTask(to_dict(config))
+    optimizer = torch.optim.Adam(task.parameters(), lr=1e-2)
+
+    def measure() -> tuple[float, float]:
+        torch.manual_seed(123)  # the same draft-or-AR hint choice for the first and the last measurement
+        with torch.no_grad():
+            drafter, reviser = task_losses(task, batch)
+        return drafter.item(), reviser.item()
+
+    initial = measure()
+    for _ in range(60):
+        drafter, reviser = task_losses(task, batch)
+        optimizer.zero_grad()
+        (drafter + reviser).backward()
+        optimizer.step()
+    final = measure()
+    assert all(math.isfinite(v) and v > 0 for v in initial + final)
+    assert sum(final) < 0.40 * sum(initial), (initial, final)
+    assert final[0] < 0.35 * initial[0], (initial, final)
+    assert final[1] < 0.70 * initial[1], (initial, final)
+
+
+# --- (b) Lightning fast_dev_run -------------------------------------------------------------------
+
+
+class WeightWatcher(L.Callback):
+    """Records, for each training batch, whether the weights changed and whether they are all finite."""
+
+    def __init__(self):
+        self.changed: list[bool] = []
+        self._before: list[torch.Tensor] = []
+
+    def on_train_batch_start(self, trainer, module, batch, batch_index):
+        self._before = [p.detach().clone() for p in module.parameters()]
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_index):
+        after = list(module.parameters())
+        self.changed.append(any(not torch.equal(a, b) for a, b in zip(self._before, after)))
+        assert all(torch.isfinite(p).all() for p in after)
+
+
+def test_fast_dev_run_on_cpu(tiny_config, tmp_path):
+    watcher = WeightWatcher()
+    task = RevisionTask(to_dict(tiny_config))
+    trainer = L.Trainer(
+        fast_dev_run=True, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path, callbacks=[watcher],
+    )
+    trainer.fit(task, datamodule=RevisionDataModule(tiny_config))
+    assert trainer.global_step == 1
+    assert watcher.changed == [True]
+    metrics = trainer.callback_metrics
+    for name in ("train/loss", "val/loss", "val/gap_snr_db", "val/draft_snr_db", "val/ar_snr_db"):
+        assert math.isfinite(float(metrics[name])), name
+    assert list(tmp_path.iterdir()) == []  # fast_dev_run writes nothing
+
+
+def test_validation_gaps_are_fixed_and_training_gaps_are_not(tiny_config):
+    datamodule = RevisionDataModule(tiny_config)
+    datamodule.setup("fit")
+    val, train = datamodule.val_set, datamodule.train_set
+    first, again = val[0], val[0]
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert first["gaps"].any() and first["gaps"].dtype == torch.bool
+    assert not torch.equal(train[0]["gaps"], train[0]["gaps"])
+    # the hint is the AR fill of the gaps: equal to the audio outside them
+    assert torch.equal(first["hint"][~first["gaps"]], first["audio"][~first["gaps"]])
+
+
+# --- (c) run_training end to end ------------------------------------------------------------------
+
+
+def test_run_training_writes_checkpoints_and_a_loadable_model(tiny_config):
+    out = Path(tiny_config.train.output_dir)
+    exported = run_training(tiny_config)
+    assert exported == out / "model"
+    last = out / "checkpoints" / "last.ckpt"
+    assert checkpoint_step(last) == 6
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["last.ckpt", "step3.ckpt", "step6.ckpt"]
+    model = load_model(exported)
+    assert model.model == tiny_config.model and model.frame == tiny_config.frame
+    from_checkpoint, info = model_from_lightning_checkpoint(last)
+    assert info["global_step"] == 6
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), from_checkpoint.state_dict().values()))
+    rows = list(csv.DictReader((out / "logs" / "version_0" / "metrics.csv").open()))
+    snrs = [float(r["val/gap_snr_db"]) for r in rows if r.get("val/gap_snr_db")]
+    assert len(snrs) == 2 and all(math.isfinite(s) for s in snrs)  # validated at steps 3 and 6
+
+
+def test_the_exported_model_holds_the_final_step(tiny_config):
+    out = Path(tiny_config.train.output_dir)
+    exported = run_training(tiny_config, max_steps=4)  # val_every_steps=3
+    assert checkpoint_step(out / "checkpoints" / "last.ckpt") == 4
+    _, info = model_from_lightning_checkpoint(out / "checkpoints" / "last.ckpt")
+    assert load_model(exported) is not None and info["global_step"] == 4
+
+
+# --- (d) resume -----------------------------------------------------------------------------------
+
+
+def count_training_steps(monkeypatch) -> list[int]:
+    """Patch RevisionTask.training_step to record the global step at each call."""
+    seen: list[int] = []
+    original = RevisionTask.training_step
+
+    def counting(self, batch, batch_index):
+        seen.append(self.global_step)
+        return original(self, batch, batch_index)
+
+    monkeypatch.setattr(RevisionTask, "training_step", counting)
+    return seen
+
+
+def test_resume_continues_from_the_last_checkpoint(tiny_config, monkeypatch):
+    out = Path(tiny_config.train.output_dir)
+    checkpoints = out / "checkpoints"
+    seen = count_training_steps(monkeypatch)
+    run_training(tiny_config, max_steps=3)
+    assert seen == [0, 1, 2] and checkpoint_step(checkpoints / "last.ckpt") == 3
+    first_stat = (checkpoints / "step3.ckpt").stat()
+
+    seen.clear()
+    exported = run_training(tiny_config, max_steps=6)
+    assert seen == [3, 4, 5], "the second run starts at step 3, not from scratch"
+    assert checkpoint_step(checkpoints / "last.ckpt") == 6
+    assert checkpoint_step(checkpoints / "step3.ckpt") == 3 and checkpoint_step(checkpoints / "step6.ckpt") == 6
+    assert (checkpoints / "step3.ckpt").stat().st_mtime_ns == first_stat.st_mtime_ns  # not rewritten
+    assert load_model(exported) is not None
+
+    seen.clear()  # a finished run resumed with the same max_steps trains no further
+    run_training(tiny_config, max_steps=6)
+    assert seen == [] and checkpoint_step(checkpoints / "last.ckpt") == 6
+
+
+def test_resume_false_starts_again(tiny_config, monkeypatch):
+    seen = count_training_steps(monkeypatch)
+    run_training(tiny_config, max_steps=3)
+    seen.clear()
+    run_training(tiny_config, max_steps=3, resume=False)
+    assert seen == [0, 1, 2]
+
+
+def test_resume_keeps_the_metrics_logged_before_it(tiny_config):
+    out = Path(tiny_config.train.output_dir)
+    run_training(tiny_config, max_steps=3)
+    run_training(tiny_config, max_steps=6)
+    steps = {int(row["step"]) for path in (out / "logs").rglob("metrics.csv") for row in csv.DictReader(path.open())}
+    assert min(steps) < 3 <= max(steps), steps
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_with_the_step_count_continuing(tiny_config, tmp_path):
+    """SIGKILL a training process once it has written a checkpoint; the next run resumes from it."""
+    run = tmp_path / "run"
+    train = dataclasses.replace(tiny_config.train, max_steps=10_000, val_every_steps=2, output_dir=str(run))
+    config = dataclasses.replace(tiny_config, train=train)
+    config_path = write_yaml(tmp_path / "config.yaml", to_dict(config))
+    script = "import sys; from revise.config import load_config; from revise.fit import run_training; " \
+             "run_training(load_config(sys.argv[1]))"
+    process = subprocess.Popen([sys.executable, "-c", script, str(config_path)], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    last = run / "checkpoints" / "last.ckpt"
+    try:
+        deadline = time.monotonic() + 120
+        # once step6.ckpt exists, last.ckpt holds step 4 at least (it is written after each step checkpoint)
+        while not (run / "checkpoints" / "step6.ckpt").exists():
+            assert process.poll() is None, "the training process ended early"
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.1)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    reached = checkpoint_step(last)
+    assert reached >= 4 and reached % 2 == 0
+    run_training(config, max_steps=reached + 2)
+    assert checkpoint_step(last) == reached + 2
+    assert_finite_checkpoints(last.parent)
+
+
+# --- (e) config files -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["tiny", "default", "large"])
+def test_shipped_configs_load(name):
+    config = load_config(REPO / "configs" / f"{name}.yaml")
+    assert isinstance(config, Config)
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"model": {"hidden_sise": 8}}, "model.hidden_sise"),
+        ({"trainer": {"max_steps": 3}}, "config.trainer"),
+        ({"train": {"batch_size": "four"}}, "train.batch_size"),
+        ({"train": {"batch_size": 4.5}}, "train.batch_size"),
+        ({"train": {"learning_rate": True}}, "train.learning_rate"),
+        ({"train": {"max_minutes": "ten"}}, "train.max_minutes"),
+        ({"frame": {"encoding": "wav"}}, "frame.encoding"),
+        ({"model": {"rnn": "transformer"}}, "model.rnn"),
+        ({"data": {"root": 3}}, "data.root"),
+        ({"model": 8}, "model"),
+    ],
+)
+def test_bad_config_key_or_type_is_named(tmp_path, values, key):
+    path = write_yaml(tmp_path / "bad.yaml", values)
+    with pytest.raises(ValueError, match=key.replace(".", r"\.")):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("[1, 2]", "must"), ("model: {hidden_size: [", "not valid YAML")],
+)
+def test_config_that_is_not_a_mapping_or_not_yaml(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_config(path)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        load_config(tmp_path / "none.yaml")
+
+
+def test_good_config_values_are_read_and_missing_ones_keep_defaults(tmp_path):
+    path = write_yaml(tmp_path / "ok.yaml", {"train": {"learning_rate": 1, "max_minutes": 2}, "model": {"rnn": "lstm"}})
+    config = load_config(path)
+    assert config.train.learning_rate == 1.0 and isinstance(config.train.learning_rate, float)
+    assert config.train.max_minutes == 2.0 and config.model.rnn == "lstm"
+    assert config.frame == Config().frame and config.train.batch_size == Config().train.batch_size
+
+
+# --- (f) bad training folders ---------------------------------------------------------------------
+
+
+def test_folder_without_audio_is_refused(tiny_config, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no music here")
+    with pytest.raises(ValueError, match="holds no audio files"):
+        run_training(tiny_config, data_root=empty)
+    assert not (Path(tiny_config.train.output_dir) / "checkpoints").exists()
+
+
+def test_missing_folder_is_refused(tiny_config, tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        run_training(tiny_config, data_root=tmp_path / "nowhere")
+
+
+def test_folder_of_silence_is_refused(tiny_config, tmp_path):
+    silent = tmp_path / "silent"
+    silent.mkdir()
+    for index in range(3):
+        sf.write(str(silent / f"quiet{index}.wav"), np.zeros((44100, 2)), 44100, subtype="PCM_16")
+    with pytest.raises(ValueError, match="silent"):
+        run_training(tiny_config, data_root=silent)
+    assert not (Path(tiny_config.train.output_dir) / "checkpoints").exists()
+
+
+# --- (g) non-finite losses ------------------------------------------------------------------------
+
+
+def nan_drafter_loss(monkeypatch, bad_calls: set[int] | None) -> None:
+    """Make RevisionTask.drafter_loss return NaN on the given (1-based) calls; None: on every call."""
+    original = RevisionTask.drafter_loss
+    calls = [0]
+
+    def patched(self, audio, features):
+        calls[0] += 1
+        loss = original(self, audio, features)
+        return loss * float("nan") if bad_calls is None or calls[0] in bad_calls else loss
+
+    monkeypatch.setattr(RevisionTask, "drafter_loss", patched)
+
+
+def test_a_nan_loss_is_skipped_counted_and_never_saved(tiny_config, monkeypatch, caplog):
+    nan_drafter_loss(monkeypatch, {2})
+    watcher = WeightWatcher()
+    original_build = fit.build_trainer
+
+    def build_with_watcher(config, checkpoints):
+        trainer = original_build(config, checkpoints)
+        trainer.callbacks.append(watcher)
+        return trainer
+
+    monkeypatch.setattr(fit, "build_trainer", build_with_watcher)
+    with caplog.at_level(logging.WARNING, logger="revise.training"):
+        exported = run_training(tiny_config)  # 6 steps, checkpoints at 3 and 6
+    skipped = [r for r in caplog.records if "non-finite loss" in r.getMessage()]
+    assert len(skipped) == 1 and "(1 in a row)" in skipped[0].getMessage()
+    assert watcher.changed == [True, False, True, True, True, True], "the NaN batch leaves the weights as they were"
+    checkpoints = Path(tiny_config.train.output_dir) / "checkpoints"
+    assert checkpoint_step(checkpoints / "last.ckpt") == 6
+    assert_finite_checkpoints(checkpoints)
+    load_model(exported)  # refuses NaN weights, so this loading is a check too
+
+
+def test_a_loss_that_stays_nan_stops_the_run_with_a_clear_message(tiny_config, monkeypatch):
+    nan_drafter_loss(monkeypatch, None)
+    monkeypatch.setattr(training, "MAX_SKIPPED_BATCHES", 2)
+    with pytest.raises(NonFiniteLossError, match="NaN or infinite for 2 batches in a row.*learning_rate"):
+        run_training(tiny_config)
+    assert not list((Path(tiny_config.train.output_dir) / "checkpoints").glob("*.ckpt"))
+    assert not (Path(tiny_config.train.output_dir) / "model").exists()
+
+
+def test_a_checkpoint_with_nan_weights_is_refused(tiny_config, tmp_path):
+    task = RevisionTask(to_dict(tiny_config))
+    trainer = L.Trainer(
+        max_steps=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path, limit_val_batches=0,
+    )
+    trainer.fit(task, datamodule=RevisionDataModule(tiny_config))
+    good = tmp_path / "good.ckpt"
+    trainer.save_checkpoint(good)
+    assert checkpoint_step(good) == 1
+    with torch.no_grad():
+        task.model.drafter.start[0] = float("nan")
+    bad = tmp_path / "bad.ckpt"
+    with pytest.raises(NonFiniteLossError, match="refusing to save a checkpoint.*drafter.start"):
+        trainer.save_checkpoint(bad)
+    assert not bad.exists()
