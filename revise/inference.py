@@ -17,8 +17,8 @@ import torch
 from revise.audio import from_float, resample, to_float
 from revise.autoregressive import ar_fill_many
 from revise.checkpoint import load_model
-from revise.config import ScheduleName
-from revise.framing import analyse, analysis_window, decode, naive_join, splice, synthesise
+from revise.config import FrameConfig, ScheduleName
+from revise.framing import analyse, analysis_window, decode, encode, naive_join, splice, synthesise
 from revise.masking import frame_mask, sample_mask
 from revise.model import RevisionModel
 from revise.passes import draft, revise
@@ -241,59 +241,87 @@ def generate(
     return _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, seconds)
 
 
+@dataclass(frozen=True)
+class Predictive:
+    """The drafter's predictive distribution for one generation, calibrated on the prompt.
+
+    A frame is drawn as gain * prediction (per rfft bin of the frame) plus Gaussian noise with
+    the spectrum and energy of what that calibrated prediction missed on the prompt.
+    """
+
+    gain: torch.Tensor  # [L/2+1] in [0, 1]: the prompt regressed on the prediction, bin by bin
+    power: torch.Tensor  # [L/2+1]: mean power spectrum of the calibrated one-step error (windowed frames)
+    rms: float  # the level of the innovation signal that gives that error energy per frame
+
+
+def calibrate(frame: FrameConfig, truth: torch.Tensor | None, predicted: torch.Tensor | None) -> Predictive:
+    """Fit `Predictive` from the drafter's teacher-forced predictions on the prompt.
+
+    truth, predicted: [n, F] features of the prompt frames and the drafter's predictions of them
+    (None without a prompt). gain_k = clamp(Re sum X conj(P) / sum |P|^2, 0, 1): the least-squares
+    scale of the prediction, so a bin the drafter gets wrong is predicted as zero rather than
+    added as a wrong, self-reinforcing pattern. With fewer than MIN_PROMPT_FRAMES frames: gain
+    1 and noise falling 6 dB per octave above NO_PROMPT_CORNER_HZ at NO_PROMPT_RMS.
+    """
+    length, hop = frame.frame_length, frame.hop_length
+    window_energy = analysis_window(length, hop, torch.float64).pow(2).sum()
+    if truth is None or truth.shape[0] < MIN_PROMPT_FRAMES:
+        hertz = torch.fft.rfftfreq(length, 1.0 / frame.sample_rate, dtype=torch.float64)
+        power = 1.0 / (1.0 + (hertz / NO_PROMPT_CORNER_HZ) ** 2)
+        return Predictive(torch.ones_like(power), power, NO_PROMPT_RMS)
+    spectrum = torch.fft.rfft(decode(truth.double(), frame.encoding, length), norm="ortho")  # [n, L/2+1]
+    guess = torch.fft.rfft(decode(predicted.double(), frame.encoding, length), norm="ortho")
+    fit = (spectrum * guess.conj()).real.sum(dim=0) / guess.abs().pow(2).sum(dim=0).clamp_min(1e-12)
+    gain = fit.clamp(0.0, 1.0)
+    error = torch.fft.irfft(spectrum - gain * guess, n=length, norm="ortho")  # [n, L]
+    rms = float(error.pow(2).sum(dim=-1).mean().div(window_energy).sqrt())
+    return Predictive(gain, (spectrum - gain * guess).abs().pow(2).mean(dim=0), rms)
+
+
 def sample_draft(
     model: RevisionModel, features: torch.Tensor, first: int, total: int, generator: torch.Generator
 ) -> torch.Tensor:
-    """Draft frames `first`.. by sampling: prediction plus innovation, each fed back. [1, T, F] -> [1, T, F]
+    """Draft frames `first`.. by sampling from the calibrated drafter, each draw fed back. [1, T, F] -> [1, T, F]
 
-    Frames before `first` hold the prompt: the drafter is teacher-forced over them in one call,
-    which also gives its one-step errors there, the spread of the innovation.
+    Frames before `first` hold the prompt (all of `total` samples' frames are in `features`):
+    the drafter is teacher-forced over them in one call, which also gives the predictions that
+    `calibrate` fits. The first frames (the zero padding before the prompt) are left out of the fit.
     """
-    drafter, out = model.drafter, features.clone()
+    drafter, frame, out = model.drafter, model.frame, features.clone()
+    skip = frame.frame_length // frame.hop_length
+    truth = predicted = None
     if first > 0:
         predictions, state = drafter(out[:, :first])
-        residuals = out[:, 1:first] - predictions[:, : first - 1]
+        truth, predicted = out[0, 1 + skip : first], predictions[0, skip : first - 1]
         prediction = predictions[:, -1]
     else:
-        residuals = None
         prediction, state = drafter.step(drafter.start_frame(1), None)
-    noise = innovation(model, residuals, total, generator)  # [1, T, F]
+    predictive = calibrate(frame, truth, predicted)
+    noise = innovation(frame, predictive, total, generator)  # [1, T, F]
+    gain = predictive.gain.to(features.dtype)
     for t in range(first, out.shape[1]):
-        out[:, t] = prediction + noise[:, t]
+        mean = torch.fft.irfft(gain * torch.fft.rfft(decode(prediction, frame.encoding, frame.frame_length)),
+                               n=frame.frame_length)
+        out[:, t] = encode(mean, frame.encoding) + noise[:, t]
         prediction, state = drafter.step(out[:, t], state)
     return out
 
 
-def innovation(
-    model: RevisionModel, residuals: torch.Tensor | None, total: int, generator: torch.Generator
-) -> torch.Tensor:
-    """Gaussian noise shaped like the drafter's one-step error, framed like audio. [1, T, F]
+def innovation(frame: FrameConfig, predictive: Predictive, total: int, generator: torch.Generator) -> torch.Tensor:
+    """Gaussian noise with the predictive spread, as one signal of `total` samples cut into frames. [1, T, F]
 
-    residuals: [1, n, F], the drafter's teacher-forced errors on the prompt (None without one).
-    The noise is one continuous signal of `total` samples, coloured by a filter whose magnitude
-    response is the errors' average spectrum and scaled to their average energy per frame, then
-    cut into frames by `analyse`. Being one signal, overlapping frames share their noise, so
-    overlap-add returns it at an even level (no frame-rate modulation) and every frame is
-    windowed like the audio the drafter learnt from. Without a prompt (or with a prompt too short
-    to measure) the spectrum falls 6 dB per octave above NO_PROMPT_CORNER_HZ at NO_PROMPT_RMS.
+    White noise is coloured by a filter whose magnitude response follows `predictive.power`,
+    scaled to `predictive.rms` and framed by `analyse`. Being one signal, overlapping frames share
+    their noise, so overlap-add returns it at an even level (no frame-rate modulation) and every
+    frame is windowed like the audio the drafter learnt from.
     """
-    frame = model.frame
-    length, hop = frame.frame_length, frame.hop_length
-    window = analysis_window(length, hop, torch.float64)
-    skip = length // hop  # the first frames hold the zero padding before the prompt
-    if residuals is not None and residuals.shape[1] - skip >= MIN_PROMPT_FRAMES:
-        errors = decode(residuals[0, skip:].double(), frame.encoding, length)  # [n, L], windowed
-        power = torch.fft.rfft(errors, norm="ortho").abs().pow(2).mean(dim=0)  # [L/2+1]
-        rms = errors.pow(2).sum(dim=-1).mean().sqrt() / window.pow(2).sum().sqrt()
-    else:
-        hertz = torch.fft.rfftfreq(length, 1.0 / frame.sample_rate, dtype=torch.float64)
-        power = 1.0 / (1.0 + (hertz / NO_PROMPT_CORNER_HZ) ** 2)
-        rms = torch.tensor(NO_PROMPT_RMS, dtype=torch.float64)
-    shaping = torch.fft.irfft(power.sqrt(), n=length).roll(length // 2) * torch.hann_window(length, dtype=torch.float64)
-    shaping = shaping / shaping.norm().clamp_min(1e-12)  # unit energy: white noise keeps its variance
+    length = frame.frame_length
+    shaping = torch.fft.irfft(predictive.power.sqrt(), n=length).roll(length // 2)
+    shaping = shaping * torch.hann_window(length, dtype=torch.float64)
+    shaping = shaping / shaping.norm().clamp_min(1e-12)  # unit energy: the noise keeps the white variance
     white = torch.randn(1, 1, total + length - 1, generator=generator, dtype=torch.float64)
-    coloured = torch.nn.functional.conv1d(white, shaping.flip(0).view(1, 1, -1))[0]  # [1, total]
-    return analyse((GENERATION_NOISE * rms * coloured).float(), frame)
+    coloured = torch.nn.functional.conv1d(white, shaping.view(1, 1, -1))[0]  # [1, total]
+    return analyse((GENERATION_NOISE * predictive.rms * coloured).float(), frame)
 
 
 def _prompt_at_model_rate(prompt, sample_rate, rate) -> tuple[np.ndarray, int]:

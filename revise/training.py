@@ -53,10 +53,10 @@ class RevisionTask(L.LightningModule):
         noisy = features + train.input_noise * scale * torch.randn_like(features)
         predictions, _ = self.model.drafter(noisy)
         loss = frame_loss(predictions[:, :-1], features[:, 1:], kind=train.loss)
-        if train.stft_weight > 0:
+        if train.drafter_stft_weight > 0:
             joined = torch.cat([features[:, :1], predictions[:, :-1]], dim=1)
             wave = synthesise(joined, audio.shape[-1], self.config.frame)
-            loss = loss + train.stft_weight * self.stft_loss(wave, audio)
+            loss = loss + train.drafter_stft_weight * self.stft_loss(wave, audio)
         return loss
 
     def reviser_losses(
