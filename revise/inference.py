@@ -19,7 +19,7 @@ from revise.autoregressive import ar_fill_many
 from revise.checkpoint import load_model
 from revise.config import FrameConfig, ScheduleName
 from revise.framing import analyse, analysis_window, decode, encode, naive_join, splice, synthesise
-from revise.masking import frame_mask, sample_mask
+from revise.masking import frame_mask, revision_masks, sample_mask
 from revise.model import RevisionModel
 from revise.passes import draft, revise
 
@@ -32,7 +32,8 @@ RESAMPLER_GUARD = 16  # model-rate samples next to a gap treated as unknown when
 REVISION_WINDOW = 512  # frames revised at once in generation; memory stays flat with length
 REVISION_OVERLAP = 64
 GENERATION_NOISE = 1.0  # innovation scale in generation: 1 samples the drafter's own error on the prompt
-MIN_PROMPT_FRAMES = 16  # prompt frames needed to measure that error; shorter prompts use the defaults below
+MIN_PROMPT_FRAMES = 16  # prompt frames needed to calibrate the networks; shorter prompts use the defaults below
+CALIBRATION_FRAMES = 64  # prompt frames drafted and revised to calibrate the reviser (half the prompt at most)
 NO_PROMPT_RMS = 0.13  # innovation level without a prompt: the corpus's median RMS per second (mono, 16 kHz)
 NO_PROMPT_CORNER_HZ = 500.0  # the no-prompt innovation spectrum falls 6 dB per octave above this
 
@@ -206,13 +207,13 @@ def generate(
 ) -> np.ndarray:
     """Continue `prompt` (or start from nothing) by `seconds` of audio; returns mono float32 [samples].
 
-    The drafter samples the continuation frame by frame: its prediction plus an innovation drawn
-    from its own one-step error on the prompt (see `innovation`), so the draft keeps the prompt's
-    level and texture instead of regressing towards silence or a fixed frame. The reviser then
-    runs `passes` passes over the continuation in overlapping windows. The result is at
-    `sample_rate` when a prompt is given (the prompt's samples kept exactly), else at the model's
-    rate. `join="naive"` butts the frames end to end: a baseline to hear and measure the clicks
-    that the crossfade removes. The same `seed` gives the same output.
+    Both networks are first calibrated on the prompt (`Calibration`). The drafter then samples
+    the continuation frame by frame, its calibrated prediction plus an innovation shaped like its
+    error on the prompt, so the draft keeps the prompt's level and texture instead of regressing
+    to silence or to a fixed frame; the reviser runs `passes` passes over it in overlapping
+    windows. The result is at `sample_rate` when a prompt is given (the prompt's samples kept
+    exactly), else at the model's rate. `join="naive"` butts the frames end to end: a baseline
+    to hear and measure the clicks that the crossfade removes. The same `seed`, the same output.
     """
     model = model if model is not None else _default_model()
     passes = model.revision.passes if passes is None else passes
@@ -226,102 +227,127 @@ def generate(
     start, total = len(prompt_model), len(prompt_model) + int(round(seconds * rate))
     signal = torch.zeros(1, total, dtype=torch.float32)
     signal[0, :start] = torch.from_numpy(prompt_model)
-    mask = sample_mask([(start, total)], total)
-    to_fill = frame_mask(mask, model.frame.frame_length, model.frame.hop_length).unsqueeze(0)
-    first = int(to_fill[0].int().argmax())  # the continuation is one run of frames to the end
+    to_fill = frame_mask(sample_mask([(start, total)], total), model.frame.frame_length, model.frame.hop_length)
+    first = int(to_fill.int().argmax())  # the continuation is one run of frames to the end
     generator = torch.Generator().manual_seed(0 if seed is None else seed)
     with torch.inference_mode():
         features = analyse(signal, model.frame)
-        drafted = sample_draft(model, features, first, total, generator)
-        revised = revise_windowed(model, drafted, to_fill, passes, schedule)
+        level = float(np.sqrt(np.mean(prompt_model.astype(np.float64) ** 2))) if start else NO_PROMPT_RMS
+        calibration = calibrate(model, features[:, :first], start, level, generator)
+        noise = innovation(model.frame, calibration, total, generator)
+        drafted = sample_draft(model.drafter, features, first, calibration.draft_gain, noise, model.frame)
+        revised = revise_windowed(model, drafted, to_fill.unsqueeze(0), passes, schedule, calibration.revision_gain)
         joiner = synthesise if join == "crossfade" else naive_join
         wave = joiner(revised, total, model.frame)
     out = splice(signal.double(), wave.double(), start, total, model.frame.hop_length)[0].numpy()
-    out = np.clip(out, -1.0, 1.0)  # a guard for file formats; a level far off the prompt's is a bug, not clipped
+    out = np.clip(out, -1.0, 1.0)  # a guard for fixed-point files; the level itself is never rescaled
     return _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, seconds)
 
 
 @dataclass(frozen=True)
-class Predictive:
-    """The drafter's predictive distribution for one generation, calibrated on the prompt.
+class Calibration:
+    """How far to trust each network on this prompt, and the spread of what the drafter misses.
 
-    A frame is drawn as gain * prediction (per rfft bin of the frame) plus Gaussian noise with
-    the spectrum and energy of what that calibrated prediction missed on the prompt.
+    Gains are per rfft bin of a frame, in [0, 1]: the least-squares scale that best maps the
+    drafter's prediction (draft_gain) or the reviser's correction (revision_gain) onto the
+    prompt, so a bin a network gets wrong (a learned fixed frame, a bias) is attenuated instead
+    of fed back and reinforced. A well-trained model gets gains near 1.
     """
 
-    gain: torch.Tensor  # [L/2+1] in [0, 1]: the prompt regressed on the prediction, bin by bin
-    power: torch.Tensor  # [L/2+1]: mean power spectrum of the calibrated one-step error (windowed frames)
-    rms: float  # the level of the innovation signal that gives that error energy per frame
+    draft_gain: torch.Tensor  # [L/2+1]
+    revision_gain: torch.Tensor  # [L/2+1]
+    error_power: torch.Tensor  # [L/2+1], mean power spectrum of the calibrated drafter's error
+    error_rms: float  # the level of the innovation signal giving that error energy per frame
 
 
-def calibrate(frame: FrameConfig, truth: torch.Tensor | None, predicted: torch.Tensor | None) -> Predictive:
-    """Fit `Predictive` from the drafter's teacher-forced predictions on the prompt.
+def calibrate(
+    model: RevisionModel, prompt: torch.Tensor, samples: int, level: float, generator: torch.Generator
+) -> Calibration:
+    """Fit a `Calibration` on the prompt's frames. prompt: [1, n, F], n frames within its `samples` samples.
 
-    truth, predicted: [n, F] features of the prompt frames and the drafter's predictions of them
-    (None without a prompt). gain_k = clamp(Re sum X conj(P) / sum |P|^2, 0, 1): the least-squares
-    scale of the prediction, so a bin the drafter gets wrong is predicted as zero rather than
-    added as a wrong, self-reinforcing pattern. With fewer than MIN_PROMPT_FRAMES frames: gain
-    1 and noise falling 6 dB per octave above NO_PROMPT_CORNER_HZ at NO_PROMPT_RMS.
+    The drafter is teacher-forced over the prompt; then the prompt's last CALIBRATION_FRAMES
+    frames (half at most) are drafted from the frames before them and revised once, as the
+    continuation will be, and the reviser's correction is fitted to the truth. Too short a
+    prompt (or none): gains of 1 and an innovation of RMS `level` (the prompt's, or
+    NO_PROMPT_RMS) whose spectrum falls 6 dB per octave above NO_PROMPT_CORNER_HZ.
     """
-    length, hop = frame.frame_length, frame.hop_length
-    window_energy = analysis_window(length, hop, torch.float64).pow(2).sum()
-    if truth is None or truth.shape[0] < MIN_PROMPT_FRAMES:
-        hertz = torch.fft.rfftfreq(length, 1.0 / frame.sample_rate, dtype=torch.float64)
-        power = 1.0 / (1.0 + (hertz / NO_PROMPT_CORNER_HZ) ** 2)
-        return Predictive(torch.ones_like(power), power, NO_PROMPT_RMS)
-    spectrum = torch.fft.rfft(decode(truth.double(), frame.encoding, length), norm="ortho")  # [n, L/2+1]
-    guess = torch.fft.rfft(decode(predicted.double(), frame.encoding, length), norm="ortho")
-    fit = (spectrum * guess.conj()).real.sum(dim=0) / guess.abs().pow(2).sum(dim=0).clamp_min(1e-12)
-    gain = fit.clamp(0.0, 1.0)
-    error = torch.fft.irfft(spectrum - gain * guess, n=length, norm="ortho")  # [n, L]
-    rms = float(error.pow(2).sum(dim=-1).mean().div(window_energy).sqrt())
-    return Predictive(gain, (spectrum - gain * guess).abs().pow(2).mean(dim=0), rms)
+    frame, skip = model.frame, model.frame.frame_length // model.frame.hop_length
+    count = prompt.shape[1]
+    span = min(CALIBRATION_FRAMES, (count - skip) // 2)
+    if span < MIN_PROMPT_FRAMES:
+        hertz = torch.fft.rfftfreq(frame.frame_length, 1.0 / frame.sample_rate, dtype=torch.float64)
+        ones = torch.ones_like(hertz)
+        return Calibration(ones, ones, 1.0 / (1.0 + (hertz / NO_PROMPT_CORNER_HZ) ** 2), level)
+    predictions, _ = model.drafter(prompt)
+    truth = _spectrum(prompt[0, 1 + skip :], frame)  # the first frames hold the zero padding
+    guess = _spectrum(predictions[0, skip:-1], frame)
+    draft_gain = _fit_gain(truth, guess)
+    error = truth - draft_gain * guess
+    window_energy = analysis_window(frame.frame_length, frame.hop_length, torch.float64).pow(2).sum()
+    error_rms = float(torch.fft.irfft(error, n=frame.frame_length, norm="ortho").pow(2).sum(-1).mean().div(window_energy).sqrt())
+    calibration = Calibration(draft_gain, torch.ones_like(draft_gain), error.abs().pow(2).mean(0), error_rms)
+    noise = innovation(frame, calibration, samples, generator)
+    cut = count - span
+    drafted = sample_draft(model.drafter, prompt, cut, draft_gain, noise, frame)
+    mask = torch.zeros(1, count, dtype=torch.bool)
+    mask[:, cut:] = True
+    correction = _spectrum(model.reviser(drafted, mask, drafted)[0, cut:] - drafted[0, cut:], frame)
+    revision_gain = _fit_gain(_spectrum(prompt[0, cut:] - drafted[0, cut:], frame), correction)
+    return Calibration(draft_gain, revision_gain, calibration.error_power, error_rms)
+
+
+def _spectrum(features: torch.Tensor, frame: FrameConfig) -> torch.Tensor:
+    """Features [..., F] to the rfft of their frames [..., L/2+1] (float64, orthonormal)."""
+    return torch.fft.rfft(decode(features.double(), frame.encoding, frame.frame_length), norm="ortho")
+
+
+def _scaled(features: torch.Tensor, gain: torch.Tensor, frame: FrameConfig) -> torch.Tensor:
+    """Features [..., F] with each frame's rfft bins multiplied by `gain` [L/2+1]."""
+    frames = torch.fft.irfft(gain * _spectrum(features, frame), n=frame.frame_length, norm="ortho")
+    return encode(frames, frame.encoding).to(features.dtype)
+
+
+def _fit_gain(target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """Per bin, the least-squares real scale of `source` towards `target` ([n, K] each), clamped to [0, 1]."""
+    fit = (target * source.conj()).real.sum(dim=0) / source.abs().pow(2).sum(dim=0).clamp_min(1e-12)
+    return fit.clamp(0.0, 1.0)
 
 
 def sample_draft(
-    model: RevisionModel, features: torch.Tensor, first: int, total: int, generator: torch.Generator
+    drafter, features: torch.Tensor, first: int, gain: torch.Tensor, noise: torch.Tensor, frame: FrameConfig
 ) -> torch.Tensor:
-    """Draft frames `first`.. by sampling from the calibrated drafter, each draw fed back. [1, T, F] -> [1, T, F]
+    """Draft frames `first`.. of `features` by sampling, each draw fed back. [1, T, F] -> [1, T, F]
 
-    Frames before `first` hold the prompt (all of `total` samples' frames are in `features`):
-    the drafter is teacher-forced over them in one call, which also gives the predictions that
-    `calibrate` fits. The first frames (the zero padding before the prompt) are left out of the fit.
+    Frames before `first` are teacher-forced in one call; frame t >= first is the calibrated
+    prediction (`gain` [L/2+1] on its bins) plus `noise[:, t]` (noise: [1, >= T, F]).
     """
-    drafter, frame, out = model.drafter, model.frame, features.clone()
-    skip = frame.frame_length // frame.hop_length
-    truth = predicted = None
+    out = features.clone()
     if first > 0:
         predictions, state = drafter(out[:, :first])
-        truth, predicted = out[0, 1 + skip : first], predictions[0, skip : first - 1]
         prediction = predictions[:, -1]
     else:
         prediction, state = drafter.step(drafter.start_frame(1), None)
-    predictive = calibrate(frame, truth, predicted)
-    noise = innovation(frame, predictive, total, generator)  # [1, T, F]
-    gain = predictive.gain.to(features.dtype)
     for t in range(first, out.shape[1]):
-        mean = torch.fft.irfft(gain * torch.fft.rfft(decode(prediction, frame.encoding, frame.frame_length)),
-                               n=frame.frame_length)
-        out[:, t] = encode(mean, frame.encoding) + noise[:, t]
+        out[:, t] = _scaled(prediction, gain, frame) + noise[:, t]
         prediction, state = drafter.step(out[:, t], state)
     return out
 
 
-def innovation(frame: FrameConfig, predictive: Predictive, total: int, generator: torch.Generator) -> torch.Tensor:
-    """Gaussian noise with the predictive spread, as one signal of `total` samples cut into frames. [1, T, F]
+def innovation(frame: FrameConfig, calibration: Calibration, total: int, generator: torch.Generator) -> torch.Tensor:
+    """Gaussian noise with the drafter's calibrated error spectrum, one signal of `total` samples in frames. [1, T, F]
 
-    White noise is coloured by a filter whose magnitude response follows `predictive.power`,
-    scaled to `predictive.rms` and framed by `analyse`. Being one signal, overlapping frames share
-    their noise, so overlap-add returns it at an even level (no frame-rate modulation) and every
+    White noise is coloured by a filter whose magnitude response follows `error_power`, scaled
+    to `error_rms` and cut into frames by `analyse`. Being one signal, overlapping frames share
+    their noise, so overlap-add returns it at an even level (no frame-rate modulation), and each
     frame is windowed like the audio the drafter learnt from.
     """
     length = frame.frame_length
-    shaping = torch.fft.irfft(predictive.power.sqrt(), n=length).roll(length // 2)
+    shaping = torch.fft.irfft(calibration.error_power.sqrt(), n=length).roll(length // 2)
     shaping = shaping * torch.hann_window(length, dtype=torch.float64)
     shaping = shaping / shaping.norm().clamp_min(1e-12)  # unit energy: the noise keeps the white variance
     white = torch.randn(1, 1, total + length - 1, generator=generator, dtype=torch.float64)
     coloured = torch.nn.functional.conv1d(white, shaping.view(1, 1, -1))[0]  # [1, total]
-    return analyse((GENERATION_NOISE * predictive.rms * coloured).float(), frame)
+    return analyse((GENERATION_NOISE * calibration.error_rms * coloured).float(), frame)
 
 
 def _prompt_at_model_rate(prompt, sample_rate, rate) -> tuple[np.ndarray, int]:
@@ -336,8 +362,8 @@ def _prompt_at_model_rate(prompt, sample_rate, rate) -> tuple[np.ndarray, int]:
 
 
 def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, seconds) -> np.ndarray:
-    """Back to the prompt's rate (round(seconds * rate) new samples) with the prompt's samples kept
-    exactly; drop the prompt if asked."""
+    """Back to the prompt's rate (round(seconds * rate) new samples) with the prompt's samples
+    kept exactly; drop the prompt if asked."""
     continuation = out[start:]
     if prompt is not None and prompt_rate != rate:
         length = int(round(seconds * prompt_rate))
@@ -349,14 +375,19 @@ def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, se
 
 
 def revise_windowed(
-    model: RevisionModel, features: torch.Tensor, to_fill: torch.Tensor, passes: int, schedule: ScheduleName
+    model: RevisionModel,
+    features: torch.Tensor,
+    to_fill: torch.Tensor,
+    passes: int,
+    schedule: ScheduleName,
+    gain: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Revision in overlapping windows of frames, left to right, the draft as hint. [B, T, F] -> [B, T, F]
 
     Each window after the first starts REVISION_OVERLAP frames back: the first half of that
-    overlap is held fixed as already revised context, the second half is revised again with its
-    left neighbours final. Memory stays flat with length; an output that fits in one window is
-    revised exactly as `revise` would.
+    overlap is held fixed as revised context, the second half is revised again with its left
+    neighbours final. Memory stays flat with length; an output that fits in one window is revised
+    exactly as `revise_calibrated` revises it whole. `gain` [L/2+1] scales each correction.
     """
     count = features.shape[1]
     out, hint, start = features.clone(), features, 0
@@ -364,12 +395,31 @@ def revise_windowed(
         end = min(count, start + REVISION_WINDOW)
         keep = start if start == 0 else start + REVISION_OVERLAP // 2
         work = to_fill[:, start:end].clone()
-        work[:, : keep - start] = False  # revised context on the left
-        chunk = revise(model.reviser, out[:, start:end], work, passes, schedule, hint[:, start:end])
+        work[:, : keep - start] = False
+        chunk = revise_calibrated(model, out[:, start:end], work, passes, schedule, hint[:, start:end], gain)
         out[:, keep:end] = chunk[:, keep - start :]
         if end == count:
             return out
         start = end - REVISION_OVERLAP
+
+
+def revise_calibrated(
+    model: RevisionModel,
+    features: torch.Tensor,
+    to_fill: torch.Tensor,
+    passes: int,
+    schedule: ScheduleName,
+    hint: torch.Tensor,
+    gain: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """`revise.passes.revise` with the reviser's correction of the hint scaled by `gain` [L/2+1] on each
+    pass (None: unscaled, the same as `revise`). features, hint: [B, T, F]; to_fill: bool [B, T]."""
+    if gain is None:
+        return revise(model.reviser, features, to_fill, passes, schedule, hint)
+    for mask in revision_masks(to_fill, passes, schedule):
+        revised = hint + _scaled(model.reviser(features, mask, hint) - hint, gain, model.frame)
+        features = torch.where(mask.unsqueeze(-1), revised, features)
+    return features
 
 
 def _default_model() -> RevisionModel:
