@@ -35,6 +35,18 @@ class Reviser(nn.Module):
         """
         hint = features if hint is None else hint
         flag = mask.unsqueeze(-1).to(features.dtype)
-        hidden, _ = self.rnn(self.input(torch.cat([features, hint, flag], dim=-1)))
-        revised = hint + self.correction(hidden)
+        level = self.level(hint)
+        inputs = torch.cat([features / level, hint / level, flag], dim=-1)
+        hidden, _ = self.rnn(self.input(inputs))
+        revised = hint + level * self.correction(hidden)
         return torch.where(mask.unsqueeze(-1), revised, features)
+
+    @staticmethod
+    def level(hint: torch.Tensor) -> torch.Tensor:
+        """RMS of each sequence's hint. [B, T, F] -> [B, 1, 1]
+
+        The network sees and corrects the audio in units of its own level: without this, one
+        optimiser step on the correction head moved the output by about the music's whole
+        amplitude, and the reviser fell more than 1 dB below its AR hint early in training.
+        """
+        return hint.detach().pow(2).mean(dim=(1, 2), keepdim=True).sqrt() + 1e-4
