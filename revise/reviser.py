@@ -14,9 +14,16 @@ class Reviser(nn.Module):
 
     Each frame's input is its current features (truth where known; the draft or the previous
     pass where masked), a hint (the two-sided AR fill for inpainting, the draft for generation)
-    and its mask bit. The masked output is the hint plus a learned correction; the correction
-    head starts at zero so an untrained reviser reproduces the hint rather than noise, which
-    is what lets training start at the classical fill's quality (DESIGN.md).
+    and its mask bit. The masked output is
+
+        hint * (1 + g) + estimate * e + level * correction,
+
+    with per-frame scalars g and e and a per-sample correction, all from zero-initialised heads,
+    so an untrained reviser reproduces the hint rather than noise, which is what lets training
+    start at the classical fill's quality (DESIGN.md). The scalar gates are what the RNN can
+    learn quickly: how far to trust the hint or the estimate in each frame (an uncertain
+    prediction deep inside a long gap scores a better SNR when shrunk), which an additive
+    correction through the RNN's hidden state could only express by re-encoding the waveform.
     """
 
     def __init__(self, feature_size: int, config: ModelConfig):
@@ -25,8 +32,10 @@ class Reviser(nn.Module):
         self.input = nn.Linear(2 * feature_size + 1, config.hidden_size)
         self.rnn = ResidualRNN(config.rnn, config.hidden_size, config.reviser_layers, True, config.dropout)
         self.correction = nn.Sequential(nn.LayerNorm(config.hidden_size), nn.Linear(config.hidden_size, feature_size))
-        nn.init.zeros_(self.correction[1].weight)
-        nn.init.zeros_(self.correction[1].bias)
+        self.gates = nn.Sequential(nn.LayerNorm(config.hidden_size), nn.Linear(config.hidden_size, 2))
+        for head in (self.correction, self.gates):
+            nn.init.zeros_(head[1].weight)
+            nn.init.zeros_(head[1].bias)
 
     def forward(self, features: torch.Tensor, mask: torch.Tensor, hint: torch.Tensor | None = None) -> torch.Tensor:
         """features, hint: [B, T, F]; mask: bool [B, T] -> [B, T, F], unmasked frames unchanged.
@@ -38,7 +47,8 @@ class Reviser(nn.Module):
         level = self.level(hint)
         inputs = torch.cat([features / level, hint / level, flag], dim=-1)
         hidden, _ = self.rnn(self.input(inputs))
-        revised = hint + level * self.correction(hidden)
+        hint_gate, estimate_gate = self.gates(hidden).unsqueeze(-1).unbind(dim=-2)  # [B, T, 1] each
+        revised = hint * (1 + hint_gate) + features * estimate_gate + level * self.correction(hidden)
         return torch.where(mask.unsqueeze(-1), revised, features)
 
     @staticmethod
