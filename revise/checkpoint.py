@@ -150,7 +150,7 @@ def model_from_lightning_checkpoint(path: str | Path) -> tuple[RevisionModel, di
         )
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for a bad file; all mean "unreadable"
+    except Exception:  # torch raises many types for a bad file; all mean "unreadable"
         raise ModelFileError(
             f"checkpoint {path} cannot be read (corrupted, or not a training checkpoint); give a .ckpt file "
             "written by `revise train`."

@@ -162,7 +162,7 @@ def _same_subtype(audio, source: Path, output: Path) -> str | None:
 def _run_generate(args: argparse.Namespace) -> None:
     from revise.audio import check_output_path, read_audio, write_audio
     from revise.checkpoint import load_model
-    from revise.inference import generate
+    from revise.generation import generate
 
     check_output_path(args.output, [args.prompt] if args.prompt else [], args.force)  # before any work
     prompt = read_audio(args.prompt) if args.prompt is not None else None
