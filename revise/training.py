@@ -24,6 +24,10 @@ from revise.passes import draft, revise
 log = logging.getLogger(__name__)
 
 DRAFT_HINT_FRACTION = 0.25  # share of examples revised from the draft alone, as in generation
+# The reviser's zero-initialised output heads learn this much slower than the rest: Adam moves
+# every weight by about the learning rate per step, and at the full rate the early steps pushed
+# the output 0.4 dB below the AR hint it starts from (0.95 vs 1.37 dB after 100 steps).
+HEAD_LR_FACTOR = 0.1
 MAX_SKIPPED_BATCHES = 20  # consecutive non-finite losses before the run is stopped
 
 
@@ -136,7 +140,15 @@ class RevisionTask(L.LightningModule):
 
     def configure_optimizers(self):
         train = self.config.train
-        optimizer = torch.optim.AdamW(self.parameters(), lr=train.learning_rate, weight_decay=1e-4)
+        reviser = self.model.reviser
+        heads = [*reviser.correction.parameters(), *reviser.gates.parameters()]
+        head_ids = {id(p) for p in heads}
+        body = [p for p in self.parameters() if id(p) not in head_ids]
+        groups = [
+            {"params": body, "lr": train.learning_rate},
+            {"params": heads, "lr": train.learning_rate * HEAD_LR_FACTOR},
+        ]
+        optimizer = torch.optim.AdamW(groups, weight_decay=1e-4)
         warmup = max(1, min(200, train.max_steps // 20))
 
         def factor(step: int) -> float:
