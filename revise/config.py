@@ -130,7 +130,10 @@ class TrainConfig:
     # (gap SNR); the drafter gets more, for texture in free generation.
     stft_weight: float = 0.01
     drafter_stft_weight: float = 0.1
-    loss: Literal["l1", "mse"] = "l1"  # "mse" only to compare against the old recipe
+    loss: Literal["l1", "mse"] = "l1"  # frame loss; "mse" only to compare against the old recipe
+    # The reviser's main term: gap SNR of the overlap-added waveform (the figure it is judged
+    # by), or the frame loss. With frame L1 it plateaued 0.07 dB below its AR hint.
+    reviser_objective: Literal["snr", "frame"] = "snr"
     input_noise: float = 0.05  # drafter exposure-bias guard: noise on teacher-forced inputs
     max_span_seconds: float = 0.5  # longest masked span drawn for the reviser
     scattered_frames: float = 0.05  # fraction of extra single frames masked
