@@ -50,11 +50,14 @@ class RevisionTask(L.LightningModule):
 
     # --- losses -------------------------------------------------------------------------------
 
-    def drafter_loss(self, audio: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced next-frame loss. audio: [B, N]; features: [B, T, F]."""
+    def drafter_loss(self, audio: torch.Tensor, features: torch.Tensor, noise: float | None = None) -> torch.Tensor:
+        """Teacher-forced next-frame loss. audio: [B, N]; features: [B, T, F].
+
+        `noise` is the relative input noise (default: train.input_noise; validation uses 0)."""
         train = self.config.train
+        noise = train.input_noise if noise is None else noise
         scale = features.pow(2).mean(dim=(1, 2), keepdim=True).sqrt()
-        noisy = features + train.input_noise * scale * torch.randn_like(features)
+        noisy = features + noise * scale * torch.randn_like(features)
         predictions, _ = self.model.drafter(noisy)
         loss = frame_loss(predictions[:, :-1], features[:, 1:], kind=train.loss)
         if train.drafter_stft_weight > 0:
@@ -126,11 +129,18 @@ class RevisionTask(L.LightningModule):
         drafted = draft(self.model.drafter, features, to_fill)
         revised = revise(self.model.reviser, drafted, to_fill, c.revision.passes, c.revision.schedule,
                          analyse(batch["hint"], c.frame))
-        loss = frame_loss(revised, features, to_fill, kind=c.train.loss)
         n = audio.shape[-1]
+        snr = gap_snr_db(audio, synthesise(revised, n, c.frame), gaps)
+        if c.train.reviser_objective == "snr":
+            reviser_loss = -snr / 10
+        else:
+            reviser_loss = frame_loss(revised, features, to_fill, kind=c.train.loss)
+        drafter_loss = self.drafter_loss(audio, features, noise=0.0)
         figures = {
-            "val/loss": loss,
-            "val/gap_snr_db": gap_snr_db(audio, synthesise(revised, n, c.frame), gaps),
+            "val/loss": drafter_loss + reviser_loss,  # the training objective, without input noise
+            "val/drafter": drafter_loss,
+            "val/reviser": reviser_loss,
+            "val/gap_snr_db": snr,
             "val/draft_snr_db": gap_snr_db(audio, synthesise(drafted, n, c.frame), gaps),
             "val/ar_snr_db": gap_snr_db(audio, batch["hint"], gaps),
         }
