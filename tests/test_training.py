@@ -369,9 +369,9 @@ def nan_drafter_loss(monkeypatch, bad_calls: set[int] | None) -> None:
     original = RevisionTask.drafter_loss
     calls = [0]
 
-    def patched(self, audio, features):
+    def patched(self, audio, features, noise=None):
         calls[0] += 1
-        loss = original(self, audio, features)
+        loss = original(self, audio, features, noise)
         return loss * float("nan") if bad_calls is None or calls[0] in bad_calls else loss
 
     monkeypatch.setattr(RevisionTask, "drafter_loss", patched)
