@@ -12,60 +12,14 @@ import logging
 import sys
 from pathlib import Path
 
+from revise.cli_args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
+
 EXAMPLES = {
     "inpaint": "example:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2",
     "generate": "example:\n  revise generate -o more.wav --seconds 4 --prompt intro.wav --passes 2 --seed 7",
     "train": "example:\n  revise train --config configs/tiny.yaml --data-root my_music/",
     "export": "example:\n  revise export runs/tiny/checkpoints/last.ckpt my_model/",
 }
-
-
-class UsageError(ValueError):
-    """A command-line value that does not parse."""
-
-
-def parse_gap(text: str) -> tuple[float, float]:
-    """'1.2:1.3' -> (1.2, 1.3) in seconds."""
-    parts = text.split(":")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        start, end = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"gap {text!r} is malformed; write START:END in seconds, e.g. 1.2:1.3") from None
-    if start < 0 or end <= start:
-        raise argparse.ArgumentTypeError(f"gap {text!r} is malformed; it needs 0 <= START < END")
-    return start, end
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
-def seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 0 to 2**63 - 1")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -113,6 +113,8 @@ class DataConfig:
             raise ValueError(f"data.excerpt_seconds must be positive, got {self.excerpt_seconds}.")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"data.val_fraction must be in (0, 1), got {self.val_fraction}.")
+        if self.excerpts_per_epoch <= 0 or self.val_excerpts <= 0 or self.num_workers < 0:
+            raise ValueError("data.excerpts_per_epoch and data.val_excerpts must be positive, data.num_workers >= 0.")
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,12 @@ class TrainConfig:
             raise ValueError("train.batch_size, train.max_steps and train.learning_rate must be positive.")
         if self.unroll_passes < 1:
             raise ValueError("train.unroll_passes must be at least 1.")
+        if self.val_every_steps <= 0 or (self.threads is not None and self.threads <= 0):
+            raise ValueError("train.val_every_steps and train.threads (when set) must be positive.")
+        if min(self.input_noise, self.stft_weight, self.drafter_stft_weight, self.gradient_clip) < 0:
+            raise ValueError("train.input_noise, the STFT weights and train.gradient_clip must be >= 0.")
+        if self.max_span_seconds <= 0 or not 0.0 <= self.scattered_frames < 1.0:
+            raise ValueError("train.max_span_seconds must be positive and train.scattered_frames in [0, 1).")
 
 
 @dataclass(frozen=True)

@@ -359,7 +359,7 @@ class AudioDataModule(L.LightningDataModule):
         assert self.val_set is not None, "call setup() first"
         return self._loader(self.val_set, None)
 
-    def _loader(self, dataset: ExcerptDataset, sampler: Sampler | None) -> DataLoader:
+    def _loader(self, dataset: Dataset, sampler: Sampler | None) -> DataLoader:
         workers = self.data.num_workers
         return DataLoader(
             dataset,

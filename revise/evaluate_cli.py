@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from revise.cli import UsageError, non_negative_int, parse_gap
+from revise.audio import check_folder_writable
+from revise.cli_args import UsageError, non_negative_int, non_negative_seconds, parse_gap
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def add_evaluate(commands) -> None:
                    help="frame length in samples at 16 kHz (default 256)")
     p.add_argument("--hop", type=non_negative_int, metavar="H",
                    help="hop in samples at 16 kHz: the frame-boundary grid (default 128)")
-    p.add_argument("--prompt-seconds", type=float, metavar="S",
+    p.add_argument("--prompt-seconds", type=non_negative_seconds, metavar="S",
                    help="measure AUDIO after its first S seconds, with them as the reference")
     p.add_argument("--benchmark", type=Path, metavar="DIR", help="a folder of clips to benchmark every method on")
     p.add_argument("--gap-ms", type=number_list, metavar="MS,MS,...", default=[20.0, 50.0, 100.0, 200.0],
@@ -184,6 +185,7 @@ def _run_benchmark(args: argparse.Namespace) -> None:
         raise UsageError(f"{args.out} is a file, not a folder; choose another --out.")
     if not args.out.parent.resolve().is_dir():
         raise UsageError(f"the folder {args.out.parent} does not exist; create it first or choose another --out.")
+    check_folder_writable(args.out if args.out.is_dir() else args.out.parent)
     if args.clips == 0 or args.gaps_per_clip == 0:
         raise UsageError("--clips and --gaps-per-clip must be at least 1.")
     model = load_model(args.model)

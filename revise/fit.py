@@ -90,6 +90,8 @@ def run_training(
     trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
     # Lightning writes last.ckpt only on its checkpoint schedule; keep the final steps too
     trainer.save_checkpoint(last, weights_only=False)
+    if not trainer.is_global_zero:  # under DDP one process exports; the others would race it
+        return out / "model"
     model, info = model_from_lightning_checkpoint(last)
     return export_model(model, out / "model", extra={"source": str(last), **info})
 

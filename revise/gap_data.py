@@ -7,36 +7,35 @@ comparable from one validation to the next.
 
 from __future__ import annotations
 
-import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from revise.autoregressive import ar_fill_many
 from revise.config import Config
-from revise.data import ExcerptDataset, find_audio_files, load_tracks, split_tracks
+from revise.data import AudioDataModule
 from revise.masking import draw_training_gaps, sample_mask
 
 
 class GapExamples(Dataset):
     """Wraps a dataset of excerpts [N]; each item is a dict of
-    audio [N] float32, hint [N] float32 (AR fill of the gaps) and gaps [N] bool."""
+    audio [N] float32, hint [N] float32 (AR fill of the gaps) and gaps [N] bool.
 
-    def __init__(self, excerpts: Dataset, config: Config, seed: int, fixed: bool):
+    Item i's gaps depend only on (seed, i); training reads fresh indices every epoch through
+    `EpochSampler`, so excerpts and gaps are new each epoch whatever the number of workers.
+    """
+
+    def __init__(self, excerpts: Dataset, config: Config, seed: int):
         self.excerpts = excerpts
         self.config = config
         self.seed = seed
-        self.fixed = fixed
-        self.draws = 0  # per-worker counter: training gaps differ every time an index is seen
 
     def __len__(self) -> int:
         return len(self.excerpts)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         audio = self.excerpts[index]
-        self.draws += 1
-        salt = 0 if self.fixed else self.draws
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index * 7919 + salt)
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
         frame, train, ar = self.config.frame, self.config.train, self.config.ar
         gaps = draw_training_gaps(
             audio.shape[-1], frame.hop_length, int(train.max_span_seconds * frame.sample_rate),
@@ -50,38 +49,16 @@ class GapExamples(Dataset):
         }
 
 
-class RevisionDataModule(L.LightningDataModule):
+class RevisionDataModule(AudioDataModule):
     """Folder of audio -> train/validation `GapExamples`, split by track."""
 
     def __init__(self, config: Config):
-        super().__init__()
+        super().__init__(config.data, config.frame.sample_rate, config.train.batch_size)
         self.config = config
-        self.train_set: GapExamples | None = None
-        self.val_set: GapExamples | None = None
 
     def setup(self, stage: str | None = None) -> None:
-        if self.train_set is not None:
+        if isinstance(self.train_set, GapExamples):
             return
-        data, rate = self.config.data, self.config.frame.sample_rate
-        files = find_audio_files(data.root)
-        train_files, val_files = split_tracks(files, data.root, data.val_fraction, data.split_file)
-        excerpt = int(round(data.excerpt_seconds * rate))
-        train_tracks = load_tracks(train_files, rate, data.cache_dir)
-        val_tracks = load_tracks(val_files, rate, data.cache_dir)
-        train = ExcerptDataset(train_tracks, excerpt, data.excerpts_per_epoch, seed=data.seed, fixed=False)
-        val = ExcerptDataset(val_tracks, excerpt, data.val_excerpts, seed=data.seed + 1, fixed=True)
-        self.train_set = GapExamples(train, self.config, data.seed, fixed=False)
-        self.val_set = GapExamples(val, self.config, data.seed + 1, fixed=True)
-
-    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
-        workers = self.config.data.num_workers
-        return DataLoader(
-            dataset, batch_size=self.config.train.batch_size, shuffle=shuffle, drop_last=shuffle,
-            num_workers=workers, persistent_workers=workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set, shuffle=False)
+        super().setup(stage)
+        self.train_set = GapExamples(self.train_set, self.config, self.data.seed)
+        self.val_set = GapExamples(self.val_set, self.config, self.data.seed + 1)

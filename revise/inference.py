@@ -1,4 +1,4 @@
-"""Inpainting and generation with a trained `RevisionModel`: plain torch and numpy, no Lightning.
+"""Inpainting with a trained `RevisionModel`: plain torch and numpy, no Lightning.
 
 Inpainting works gap by gap: a window of context around each gap (or group of nearby gaps) is
 resampled to the model rate, the AR fill gives the hint, the drafter drafts, the reviser runs

@@ -31,8 +31,8 @@ HEAD_LR_FACTOR = 0.1
 MAX_SKIPPED_BATCHES = 20  # consecutive non-finite losses before the run is stopped
 
 
-class NonFiniteLossError(RuntimeError):
-    """Training diverged: the loss stayed NaN or infinite."""
+class NonFiniteLossError(ValueError):
+    """Training diverged: the loss stayed NaN or infinite (the CLI reports it in one sentence)."""
 
 
 class RevisionTask(L.LightningModule):

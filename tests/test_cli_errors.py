@@ -195,7 +195,7 @@ CASES = {
     "gap end equals start": (_inpaint(gap="1.2:1.2"), "malformed; it needs 0 <= START < END"),
     "negative gap": (_inpaint(gap="-1:0.2"), "gap '-1:0.2' is malformed; it needs 0 <= START"),
     "negative gap with =": (_inpaint()[:-2] + ["--gap=-0.5:0.2"], "is malformed; it needs 0 <= START"),
-    "gap not finite": (_inpaint(gap="1:inf"), "not a pair of finite numbers"),
+    "gap not finite": (_inpaint(gap="1:inf"), "both finite"),
     "gap beyond the end": (_inpaint(gap="1.9:2.5"), r"ends beyond the end of the audio \(2.000 s\)"),
     "gap after the end": (_inpaint(gap="3:3.1"), "ends beyond the end of the audio"),
     "gap too long": (_inpaint(gap=f"0.2:{0.3 + MAX_GAP_SECONDS}"), f"at most {MAX_GAP_SECONDS} s"),

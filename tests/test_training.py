@@ -158,14 +158,19 @@ def test_fast_dev_run_on_cpu(tiny_config, tmp_path):
     assert list(tmp_path.iterdir()) == []  # fast_dev_run writes nothing
 
 
-def test_validation_gaps_are_fixed_and_training_gaps_are_not(tiny_config):
+def test_validation_is_fixed_and_every_training_epoch_is_new(tiny_config):
     datamodule = RevisionDataModule(tiny_config)
     datamodule.setup("fit")
     val, train = datamodule.val_set, datamodule.train_set
     first, again = val[0], val[0]
     assert all(torch.equal(first[k], again[k]) for k in first)
     assert first["gaps"].any() and first["gaps"].dtype == torch.bool
-    assert not torch.equal(train[0]["gaps"], train[0]["gaps"])
+    assert not torch.equal(train[0]["gaps"], train[1]["gaps"])
+    assert torch.equal(train[0]["audio"], train[0]["audio"])  # item i is a pure function of i
+    sampler = datamodule.train_dataloader().sampler
+    first_epoch = list(sampler)
+    sampler.set_epoch(1)
+    assert set(first_epoch).isdisjoint(sampler)  # a new epoch reads new excerpts and gaps
     # the hint is the AR fill of the gaps: equal to the audio outside them
     assert torch.equal(first["hint"][~first["gaps"]], first["audio"][~first["gaps"]])
 
