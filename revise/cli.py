@@ -50,7 +50,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                              "(keeps frames next to known audio), or alternating halves (default: the model's)")
     parser.add_argument("--model", type=Path, help="a model folder written by `revise export` (default: the shipped model)")
     parser.add_argument("--seed", type=seed_int, default=0,
-                        help="random seed; the same seed gives the same output (default 0)")
+                        help="random seed for sampling (generation); the same seed gives the same output (default 0)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
 
 
