@@ -164,3 +164,19 @@ def naive_join(features: torch.Tensor, length: int, config: FrameConfig) -> torc
     # frame t's centre sits at samples t*H - P + (L-H)/2 of the original signal
     offset = left_padding(length_, hop) - (length_ - hop) // 2
     return joined[:, offset : offset + length]
+
+
+def anchor_edges(fill: torch.Tensor, anchor: torch.Tensor, start: int, end: int, ramp: int) -> torch.Tensor:
+    """Inside the gap [start, end), fade from `anchor` to `fill` over `ramp` samples at each edge.
+
+    fill, anchor: [..., N] -> [..., N]; samples outside the gap are `fill`'s. An anchor that is
+    continuous with the audio around the gap (the AR fill extrapolates from it) makes the edges
+    seamless whatever the fill does there; the weights sum to one everywhere.
+    """
+    out = fill.clone()
+    length = end - start
+    position = torch.arange(length, dtype=torch.float64)
+    distance = torch.minimum(position + 0.5, length - position - 0.5)  # to the nearer edge
+    fill_weight = torch.sin(0.5 * math.pi * (distance / ramp).clamp(max=1.0)).pow(2).to(fill.dtype).to(fill.device)
+    out[..., start:end] = anchor[..., start:end] + fill_weight * (fill[..., start:end] - anchor[..., start:end])
+    return out

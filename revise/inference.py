@@ -18,7 +18,7 @@ from revise.audio import from_float, resample, to_float
 from revise.autoregressive import ar_fill_many
 from revise.checkpoint import load_model
 from revise.config import ScheduleName
-from revise.framing import analyse, splice, synthesise
+from revise.framing import analyse, anchor_edges, splice, synthesise
 from revise.masking import frame_mask, sample_mask
 from revise.model import RevisionModel
 from revise.passes import draft, revise
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_GAP_SECONDS = 1.0  # the longest single gap filled in one piece (the reviser trains on up to 0.5 s)
 CONTEXT_SECONDS = 0.3  # audio taken on each side of a gap
+EDGE_RAMP = 64  # model-rate samples over which a revised gap fades in from its AR hint at each edge
 RESAMPLER_GUARD = 16  # model-rate samples next to a gap treated as unknown when resampling smears it
 
 
@@ -173,7 +174,16 @@ def fill_at_model_rate(
         features = analyse(torch.from_numpy(known).float(), model.frame)
         drafted = draft(model.drafter, features, to_fill, generator=generator)
         revised = revise(model.reviser, drafted, to_fill, passes, schedule, analyse(torch.from_numpy(hint).float(), model.frame))
-        filled = synthesise(revised, n, model.frame).double().numpy()
+        filled = synthesise(revised, n, model.frame).double()
+    if passes > 0:
+        # the AR hint is continuous with the known audio by construction; the reviser's edges
+        # are not always, so each gap starts and ends on the hint and fades to the reviser,
+        # and the known samples around it are the known audio again
+        anchor = torch.from_numpy(hint)
+        for start, end in model_gaps:
+            filled = anchor_edges(filled, anchor, start, end, EDGE_RAMP)
+        filled = torch.where(mask, filled, anchor)
+    filled = filled.numpy()
     if resampled:
         filled = fit_length(resample(filled.T, rate, sample_rate).T, window.shape[-1])
     return filled

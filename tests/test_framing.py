@@ -279,3 +279,20 @@ def test_property_frames_touching_agrees_with_brute_force(data, hop, overlap, le
     end = data.draw(st.integers(start + 1, length), label="end")
     first, last = frames_touching(start, end, hop * overlap, hop)
     assert list(range(first, last)) == brute_force_touching(start, end, length, hop * overlap, hop)
+
+
+@pytest.mark.parametrize("start, end, ramp", [(100, 400, 64), (10, 50, 64), (0, 300, 1)])
+def test_anchor_edges_starts_on_the_anchor_and_fades_to_the_fill(start, end, ramp):
+    from revise.framing import anchor_edges
+
+    generator = torch.Generator().manual_seed(0)
+    fill = torch.randn(2, 500, generator=generator, dtype=torch.float64)
+    anchor = torch.randn(2, 500, generator=generator, dtype=torch.float64)
+    out = anchor_edges(fill, anchor, start, end, ramp)
+    assert torch.equal(out[:, :start], fill[:, :start]) and torch.equal(out[:, end:], fill[:, end:])
+    # at each edge almost all anchor; the weights of anchor and fill sum to one
+    weight = (out[:, start:end] - anchor[:, start:end]) / (fill[:, start:end] - anchor[:, start:end])
+    assert ((weight >= -1e-9) & (weight <= 1 + 1e-9)).all()
+    assert weight[:, 0].max() < 0.01 and weight[:, -1].max() < 0.01
+    if end - start > 2 * ramp:
+        assert torch.allclose(weight[:, ramp : end - start - ramp], torch.ones(1, dtype=torch.float64))
