@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_GAP_SECONDS = 1.0  # the longest single gap filled in one piece (the reviser trains on up to 0.5 s)
 CONTEXT_SECONDS = 0.3  # audio taken on each side of a gap
-EDGE_RAMP = 64  # model-rate samples over which a revised gap fades in from its AR hint at each edge
+EDGE_RAMP = 128  # model-rate samples (one hop, 8 ms) over which a revised gap fades in from its AR hint
 RESAMPLER_GUARD = 16  # model-rate samples next to a gap treated as unknown when resampling smears it
 
 
