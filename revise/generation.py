@@ -30,6 +30,7 @@ CALIBRATION_FRAMES = 64  # prompt frames drafted and revised to calibrate the re
 NO_PROMPT_RMS = 0.13  # innovation level without a prompt: the corpus's median RMS per second (mono, 16 kHz)
 NO_PROMPT_CORNER_HZ = 500.0  # the no-prompt innovation spectrum falls 6 dB per octave above this
 NO_PROMPT_SECONDS = 1.0  # without a prompt, generation continues this much seeded noise (then dropped)
+LOUD_QUANTILE = 0.95  # drafted predictions are held below the energy of the prompt's loudest 5% of frames
 LIMITER_KNEE = 0.9  # generated peaks above this are bent smoothly below full scale instead of clipped
 
 
@@ -76,7 +77,8 @@ def generate(
         level = float(np.sqrt(np.mean(prompt_model.astype(np.float64) ** 2))) if start else NO_PROMPT_RMS
         calibration = calibrate(model, features[:, :first], start, level, generator)
         noise = innovation(model.frame, calibration, total, generator)
-        drafted = sample_draft(model.drafter, features, first, calibration.draft_gain, noise, model.frame)
+        ceiling = loud_frame_energy(features[:, :first], level, model.frame)
+        drafted = sample_draft(model.drafter, features, first, calibration.draft_gain, noise, model.frame, ceiling)
         revised = revise_windowed(model, drafted, to_fill.unsqueeze(0), passes, schedule, calibration.revision_gain)
         joiner = synthesise if join == "crossfade" else naive_join
         wave = joiner(revised, total, model.frame)
@@ -130,7 +132,8 @@ def calibrate(
     calibration = Calibration(draft_gain, torch.ones_like(draft_gain), error.abs().pow(2).mean(0), error_rms)
     noise = innovation(frame, calibration, samples, generator)
     cut = count - span
-    drafted = sample_draft(model.drafter, prompt, cut, draft_gain, noise, frame)[:, recent - 1 :]
+    ceiling = loud_frame_energy(prompt, level, frame)
+    drafted = sample_draft(model.drafter, prompt, cut, draft_gain, noise, frame, ceiling)[:, recent - 1 :]
     mask = torch.zeros(drafted.shape[:2], dtype=torch.bool)
     mask[:, cut - count :] = True
     revised = model.reviser(drafted, mask, drafted)[0, cut - count :]
@@ -156,14 +159,29 @@ def _fit_gain(target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
     return fit.clamp(0.0, 1.0)
 
 
+def loud_frame_energy(prompt: torch.Tensor, level: float, frame: FrameConfig) -> float:
+    """The energy of the prompt's loud frames (LOUD_QUANTILE of them are quieter). [1, n, F] -> float
+
+    Without enough prompt frames: the energy of a frame of a signal at RMS `level`.
+    """
+    energies = prompt[0].pow(2).sum(-1)
+    if len(energies) >= MIN_PROMPT_FRAMES:
+        return float(torch.quantile(energies.double(), LOUD_QUANTILE))
+    window = analysis_window(frame.frame_length, frame.hop_length, torch.float64)
+    return float(level**2 * window.pow(2).sum())
+
+
 def sample_draft(
     drafter: torch.nn.Module, features: torch.Tensor, first: int, gain: torch.Tensor, noise: torch.Tensor,
-    frame: FrameConfig,
+    frame: FrameConfig, ceiling: float = float("inf"),
 ) -> torch.Tensor:
     """Draft frames `first`.. of `features` by sampling, each draw fed back. [1, T, F] -> [1, T, F]
 
     Frames before `first` are teacher-forced in one call; frame t >= first is the calibrated
-    prediction (`gain` [L/2+1] on its bins) plus `noise[:, t]` (noise: [1, >= T, F]).
+    prediction (`gain` [L/2+1] on its bins), its energy held at most `ceiling`, plus
+    `noise[:, t]` (noise: [1, >= T, F]). The ceiling bounds the loop gain: fed its own output,
+    a trained drafter can settle into a loud fixed cycle (a prompt at RMS 0.044 continued at
+    0.38), and no prediction louder than the prompt's loud frames is then fed back.
     """
     out = features.clone()
     if first > 0:
@@ -172,7 +190,11 @@ def sample_draft(
     else:
         prediction, state = drafter.step(drafter.start_frame(1), None)
     for t in range(first, out.shape[1]):
-        out[:, t] = _scaled(prediction, gain, frame) + noise[:, t]
+        calibrated = _scaled(prediction, gain, frame)
+        energy = calibrated.pow(2).sum()
+        if energy > ceiling:
+            calibrated = calibrated * (ceiling / energy).sqrt()
+        out[:, t] = calibrated + noise[:, t]
         prediction, state = drafter.step(out[:, t], state)
     return out
 

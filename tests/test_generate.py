@@ -172,3 +172,18 @@ def test_soft_limit_bends_only_peaks_and_never_reaches_full_scale():
     inside = np.abs(x) <= generation.LIMITER_KNEE
     np.testing.assert_array_equal(y[inside], x[inside])
     assert np.all(np.diff(y) >= 0) and np.abs(y).max() < 1.0
+
+
+def test_drafted_predictions_never_exceed_the_ceiling():
+    """A drafter stuck on a loud output is held at the prompt's loud-frame energy, not fed back louder."""
+    model = untrained()
+    frame = model.frame
+    with torch.no_grad():
+        model.drafter.output[1].bias.fill_(10.0)  # every prediction: a frame far louder than the prompt
+    features = torch.zeros(1, 20, frame.feature_size)
+    noise = torch.zeros(1, 20, frame.feature_size)
+    gain = torch.ones(frame.frame_length // 2 + 1)
+    with torch.no_grad():
+        drafted = generation.sample_draft(model.drafter, features, 5, gain, noise, frame, ceiling=2.0)
+    energies = drafted[0, 5:].pow(2).sum(-1)
+    assert torch.allclose(energies, torch.full_like(energies, 2.0), rtol=1e-4)
