@@ -8,6 +8,7 @@ stderr with exit code 2 and no traceback; nothing is written in that case.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -91,6 +92,10 @@ def _add_export(commands) -> None:
     p = _command(commands, "export", "Export a training checkpoint as safetensors weights plus a JSON config.")
     p.add_argument("checkpoint", type=Path, help="a .ckpt file written by `revise train`")
     p.add_argument("output", type=Path, help="the model folder to write")
+    p.add_argument("--passes", type=non_negative_int,
+                   help="the default revision passes stored with the model (default: the training config's)")
+    p.add_argument("--schedule", choices=["all", "shrink", "alternate"],
+                   help="the default revision schedule stored with the model (default: the training config's)")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.set_defaults(run=_run_export)
 
@@ -144,6 +149,11 @@ def _run_export(args: argparse.Namespace) -> None:
 
     _check_export_output(args.output, args.force)
     model, info = model_from_lightning_checkpoint(args.checkpoint)
+    model.revision = dataclasses.replace(
+        model.revision,
+        passes=model.revision.passes if args.passes is None else args.passes,
+        schedule=args.schedule or model.revision.schedule,
+    )
     export_model(model, args.output, extra={"source": str(args.checkpoint), **info})
     print(f"exported {args.checkpoint} -> {args.output}")
 
