@@ -49,6 +49,7 @@ def export_model(model: RevisionModel, directory: str | Path, extra: dict[str, A
         "info": extra or {},
     }
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    staging.chmod(0o755)  # mkdtemp makes it owner-only; a model folder is for everyone to read
     try:
         (staging / WEIGHTS_NAME).write_bytes(weights)
         (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
