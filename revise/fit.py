@@ -87,7 +87,11 @@ def run_training(
     trainer = build_trainer(config, checkpoints)
     if resume_from:
         log.info("resuming from %s", resume_from)
-    trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+    try:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+    except BaseException:
+        _close_progress_bars(trainer)  # else a bar left open prints again when Python exits
+        raise
     # Lightning writes last.ckpt only on its checkpoint schedule; keep the final steps too
     trainer.save_checkpoint(last, weights_only=False)
     if not trainer.is_global_zero:  # under DDP one process exports; the others would race it
@@ -114,5 +118,11 @@ def _check_resumable(last: Path, config: Config) -> bool:
     return True
 
 
-def count_parameters(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+
+def _close_progress_bars(trainer: L.Trainer) -> None:
+    """Close the bars of a run that stopped with an error (Lightning leaves them open)."""
+    bar = trainer.progress_bar_callback
+    for name in ("_train_progress_bar", "_val_progress_bar"):
+        progress = getattr(bar, name, None)
+        if progress is not None:
+            progress.close()
