@@ -24,41 +24,30 @@ def parse_gap(text: str) -> tuple[float, float]:
     return start, end
 
 
-def non_negative_int(text: str) -> int:
+def _number(text: str, kind: type, what: str, valid, requirement: str):
+    """Parse `text` as `kind`; refuse it in one sentence unless `valid(value)`."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if not valid(value):
+        raise argparse.ArgumentTypeError(f"{text!r} must be {requirement}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    return _number(text, int, "a whole number", lambda v: v >= 0, "0 or more")
 
 
 def seed_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from 0 to 2**63 - 1")
-    return value
+    return _number(text, int, "a whole number", lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1")
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
+    return _number(text, float, "a number", lambda v: 0 < v < math.inf, "a positive number")
 
 
 def non_negative_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds, 0 or more")
-    return value
+    return _number(
+        text, float, "a number of seconds", lambda v: 0 <= v < math.inf, "a finite number of seconds, 0 or more"
+    )
