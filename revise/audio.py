@@ -327,3 +327,19 @@ def check_folder_writable(folder: str | Path) -> None:
         raise AudioError(f"the folder {folder} cannot be written ({_reason(error)}); choose another path.") from None
     with contextlib.suppress(OSError):
         probe.unlink()
+
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
+
+
+def list_audio_files(root: Path) -> list[Path]:
+    """Audio files under the folder `root`, recursively, sorted by relative path; hidden files and
+    folders (temp files, macOS `._` forks) are skipped. Callers say what an empty list means."""
+    files = [
+        path
+        for path in root.rglob("*")
+        if path.suffix.lower() in AUDIO_SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        and path.is_file()
+    ]
+    return sorted(files, key=lambda path: path.relative_to(root).as_posix())

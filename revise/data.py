@@ -24,12 +24,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from revise.audio import AudioError, from_float, read_audio, resample, to_float, to_mono
+from revise.audio import AUDIO_SUFFIXES, AudioError, from_float, list_audio_files, read_audio, resample, to_float, to_mono
 from revise.config import DataConfig
 
 log = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 SILENCE_RMS = 1e-4  # about -80 dBFS: a track this quiet teaches the model nothing
 _CACHE_VERSION = 1  # bump when the decoding or caching recipe changes
 
@@ -41,18 +40,12 @@ def find_audio_files(root: str | Path) -> list[Path]:
         raise ValueError(
             f"the audio folder {root} does not exist; check data.root or run scripts/fetch_corpus.sh."
         )
-    files = [
-        path
-        for path in root.rglob("*")
-        if path.suffix.lower() in AUDIO_SUFFIXES
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)  # temp files, ._ forks
-        and path.is_file()
-    ]
+    files = list_audio_files(root)
     if not files:
         raise ValueError(
             f"{root} holds no audio files ({', '.join(AUDIO_SUFFIXES)}); point data.root at a music folder."
         )
-    return sorted(files, key=lambda path: path.relative_to(root).as_posix())
+    return files
 
 
 def _relative(path: Path, root: Path) -> str:

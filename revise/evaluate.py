@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from revise.audio import AudioError, read_audio, resample, to_float, to_mono
+from revise.audio import AUDIO_SUFFIXES, AudioError, list_audio_files, read_audio, resample, to_float, to_mono
 from revise.config import to_dict
 from revise.fills import FillFn, ar_settings, fill_methods, method_name
 from revise.inference import CONTEXT_SECONDS, MAX_GAP_SECONDS
@@ -38,7 +38,6 @@ DEFAULT_GAP_MS = (20.0, 50.0, 100.0, 200.0)
 DEFAULT_PASSES = (0, 1, 2, 4, 8)
 DEFAULT_GAPS_PER_CLIP = 4
 SILENT_RMS = 1e-3  # about -60 dBFS: a gap or context this quiet says nothing about a method
-CLIP_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 BATCH = 64  # gap windows filled in one call (they share one layout, so they run as channels)
 METRICS = ("gap_snr", "lsd", "mrstft", "click_db")
 
@@ -137,15 +136,11 @@ def find_clips(clips_dir: str | Path) -> list[Path]:
     root = Path(clips_dir)
     if not root.is_dir():
         raise ValueError(f"the benchmark folder {root} does not exist or is not a folder.")
-    files = [
-        path for path in root.rglob("*")
-        if path.suffix.lower() in CLIP_SUFFIXES and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    ]
+    files = list_audio_files(root)
     if not files:
         raise ValueError(
-            f"{root} holds no audio files ({', '.join(CLIP_SUFFIXES)}); point --benchmark at a folder of clips.")
-    return sorted(files, key=lambda path: path.relative_to(root).as_posix())
+            f"{root} holds no audio files ({', '.join(AUDIO_SUFFIXES)}); point --benchmark at a folder of clips.")
+    return files
 
 
 def load_clip(path: Path, rate: int) -> np.ndarray:

@@ -15,14 +15,13 @@ from functools import partial
 import numpy as np
 
 from revise.autoregressive import ar_fill_many
+from revise.config import ARConfig
 from revise.inference import inpaint
 from revise.model import RevisionModel
 
 FillFn = Callable[[np.ndarray, list[tuple[int, int]], int], np.ndarray]
 
-AR_REFERENCE_RATE = 16000  # the literature's AR settings below are stated at this rate
-AR_ORDER = 370  # about 23 ms
-AR_CONTEXT = 1500  # about 94 ms per side
+AR_REFERENCE_RATE = 16000  # ARConfig's defaults (the literature's settings) are stated at this rate
 
 def method_name(passes: int) -> str:
     """The benchmark's name for the model at `passes`: "passes=0" (draft + crossfade) or "revise passes=K"."""
@@ -39,8 +38,8 @@ def zero_fill(window: np.ndarray, gaps: list[tuple[int, int]], rate: int) -> np.
 
 def ar_settings(rate: int) -> tuple[int, int]:
     """(order, context) of the AR baseline at `rate`: 370 and 1500 samples scaled from 16 kHz."""
-    scale = rate / AR_REFERENCE_RATE
-    return max(1, round(AR_ORDER * scale)), max(2, round(AR_CONTEXT * scale))
+    scale, reference = rate / AR_REFERENCE_RATE, ARConfig()
+    return max(1, round(reference.order * scale)), max(2, round(reference.context * scale))
 
 
 def ar_baseline(

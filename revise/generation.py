@@ -64,7 +64,9 @@ def generate(
         raise ValueError(f"join must be 'crossfade' or 'naive', got {join!r}.")
     rate = model.sample_rate
     generator = torch.Generator().manual_seed(0 if seed is None else seed)
-    prompt_model, prompt_rate = _prompt_at_model_rate(prompt, sample_rate, rate)
+    prompt = _mono_prompt(prompt, sample_rate)
+    prompt_rate = rate if prompt is None else sample_rate
+    prompt_model = np.zeros(0, np.float32) if prompt is None else resample(prompt, sample_rate, rate).astype(np.float32)
     if prompt is None:  # a seeded start: continue a moment of noise at a typical level, then drop it
         prompt_model = _default_noise(model.frame, int(NO_PROMPT_SECONDS * rate), NO_PROMPT_RMS, generator)[0].numpy()
     start, total = len(prompt_model), len(prompt_model) + int(round(seconds * rate))
@@ -254,15 +256,16 @@ def soft_limit(x: np.ndarray, knee: float = LIMITER_KNEE) -> np.ndarray:
     return out
 
 
-def _prompt_at_model_rate(prompt, sample_rate, rate) -> tuple[np.ndarray, int]:
+def _mono_prompt(prompt, sample_rate) -> np.ndarray | None:
+    """The prompt ([samples] or [samples, channels], any dtype) as mono float64 [samples]."""
     if prompt is None:
-        return np.zeros(0, dtype=np.float32), rate
+        return None
     if sample_rate is None:
         raise ValueError("a prompt needs its sample_rate.")
-    array = to_float(np.asarray(prompt).reshape(len(prompt), -1)).mean(axis=1)
-    if not np.isfinite(array).all():
+    mono = to_float(np.asarray(prompt).reshape(len(prompt), -1)).mean(axis=1)
+    if not np.isfinite(mono).all():
         raise ValueError("the prompt holds NaN or infinite samples.")
-    return resample(array, sample_rate, rate).astype(np.float32), sample_rate
+    return mono
 
 
 def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, seconds) -> np.ndarray:
@@ -274,8 +277,7 @@ def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, se
         continuation = soft_limit(fit_length(resample(continuation, rate, prompt_rate), length))
     if not include_prompt or prompt is None:
         return continuation.astype(np.float32)
-    original = to_float(np.asarray(prompt).reshape(len(prompt), -1)).mean(axis=1)
-    return np.concatenate([original, continuation]).astype(np.float32)
+    return np.concatenate([prompt, continuation]).astype(np.float32)
 
 
 def revise_windowed(
