@@ -52,7 +52,7 @@ def gap_snr(reference: np.ndarray, estimate: np.ndarray, start: int, end: int) -
     return float(np.clip(snr, -SNR_CAP_DB, SNR_CAP_DB))
 
 
-def _default_fft_size(sample_rate: int, milliseconds: float) -> int:
+def fft_size(sample_rate: int, milliseconds: float = 32.0) -> int:
     """The power of two closest to `milliseconds` of samples (512 for 32 ms at 16 kHz)."""
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}.")
@@ -93,7 +93,7 @@ def log_spectral_distance(
     """
     reference, estimate = _as_pair(reference, estimate)
     _check_gap(start, end, len(reference))
-    n_fft = n_fft if n_fft is not None else _default_fft_size(sample_rate, 32.0)
+    n_fft = n_fft if n_fft is not None else fft_size(sample_rate, 32.0)
     hop = max(n_fft // 4, 1)
     ref_db = 10.0 * np.log10(_gap_power_spectra(reference, start, end, n_fft, hop) + eps)
     est_db = 10.0 * np.log10(_gap_power_spectra(estimate, start, end, n_fft, hop) + eps)
@@ -125,7 +125,7 @@ def multi_resolution_stft_distance(
         raise ValueError("multi_resolution_stft_distance needs at least one resolution.")
     total = 0.0
     for duration in milliseconds:
-        n_fft = _default_fft_size(sample_rate, duration)
+        n_fft = fft_size(sample_rate, duration)
         hop = max(n_fft // 4, 1)
         ref_mag = np.sqrt(_gap_power_spectra(reference, start, end, n_fft, hop))
         est_mag = np.sqrt(_gap_power_spectra(estimate, start, end, n_fft, hop))
@@ -136,7 +136,7 @@ def multi_resolution_stft_distance(
     return total / len(milliseconds)
 
 
-def _highpass_energy(x: np.ndarray) -> np.ndarray:
+def highpass_energy(x: np.ndarray) -> np.ndarray:
     """Squared second difference, e[n] = (x[n+1] - 2 x[n] + x[n-1])^2, zero at both ends. [N]
 
     A fixed high-pass (+12 dB per octave, gain 16 at Nyquist) that turns a step or a kink in
@@ -180,12 +180,12 @@ def click_db(
         raise ValueError(f"seam positions must lie in [0, {len(signal)}].")
     if half_width <= 0:
         raise ValueError(f"half_width must be positive, got {half_width}.")
-    at_seams = _window_peaks(_highpass_energy(signal), positions, half_width)
+    at_seams = _window_peaks(highpass_energy(signal), positions, half_width)
     if reference is not None:
         reference = _as_signal(reference, "reference")
         if reference.shape != signal.shape:
             raise ValueError(f"reference and signal differ in length ({len(reference)} vs {len(signal)}).")
-        baseline = _window_peaks(_highpass_energy(reference), positions, half_width)
+        baseline = _window_peaks(highpass_energy(reference), positions, half_width)
     else:
         baseline = np.full(len(positions), _background_energy(signal, positions, half_width))
     return float(np.max(10.0 * np.log10((at_seams + _TINY) / (baseline + _TINY))))
@@ -198,7 +198,7 @@ def _background_energy(signal: np.ndarray, positions: np.ndarray, half_width: in
     centres = centres[distance >= 4 * half_width]
     if len(centres) == 0:
         raise ValueError("the signal has no room away from the seams; pass a reference instead.")
-    return float(np.median(_window_peaks(_highpass_energy(signal), centres, half_width)))
+    return float(np.median(_window_peaks(highpass_energy(signal), centres, half_width)))
 
 
 def boundary_discontinuity_ratio(signal: np.ndarray, hop: int, offset: int = 0) -> float:
@@ -216,7 +216,7 @@ def boundary_discontinuity_ratio(signal: np.ndarray, hop: int, offset: int = 0) 
     signal = _as_signal(signal, "signal")
     if hop < 2:
         raise ValueError(f"hop must be at least 2 samples, got {hop}.")
-    energy = _highpass_energy(signal)
+    energy = highpass_energy(signal)
     boundaries = np.arange(offset % hop, len(signal), hop)
     boundaries = boundaries[boundaries > 0]  # position 0 has no sample before it
     if len(boundaries) == 0:

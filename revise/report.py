@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from revise.evaluate import BenchmarkResults, WorstSeam
+from revise.metrics import fft_size
 
 REPORT_FILES = ("report.md", "results.json", "metrics_vs_gap.png", "snr_vs_passes.png", "worst_seam.png")
 _TABLES = (
@@ -226,7 +227,7 @@ def _plot_worst_seam(w: WorstSeam) -> Figure:
     wave.set_xlabel("time from the gap's start (ms)")
     wave.set_title(f"worst seam: {w.clip}, {w.gap_ms:g} ms gap, click {w.click_db:+.2f} dB")
     wave.legend(fontsize=8)
-    n_fft = int(2 ** round(np.log2(0.032 * w.rate)))
+    n_fft = fft_size(w.rate)
     limits = None
     for axis, signal, name in ((ref_spec, w.reference, "reference"), (est_spec, w.estimate, w.method)):
         image = axis.specgram(signal, NFFT=n_fft, Fs=w.rate, noverlap=n_fft * 3 // 4, cmap="magma")[3]

@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from revise.audio import resample, to_float, to_mono
 from revise.config import FrameConfig
 from revise.framing import left_padding
-from revise.metrics import boundary_discontinuity_ratio, level_stability, spectral_flatness
+from revise.metrics import boundary_discontinuity_ratio, fft_size, highpass_energy, level_stability, spectral_flatness
 
 _TINY = 1e-20
 
@@ -54,8 +54,7 @@ def _click_peaks(signal: np.ndarray, hop: int) -> tuple[np.ndarray, int]:
     if len(signal) < 2 * hop:
         raise ValueError(f"a signal of {len(signal)} samples is too short to hold frame boundaries at hop {hop}.")
     half = max(1, hop // 8)
-    energy = np.zeros(len(signal))
-    energy[1:-1] = (signal[2:] - 2.0 * signal[1:-1] + signal[:-2]) ** 2
+    energy = highpass_energy(np.asarray(signal, dtype=np.float64))
     return sliding_window_view(energy, 2 * half).max(axis=1), half
 
 
@@ -69,10 +68,6 @@ def _median_ratio_db(peaks: np.ndarray, half: int, hop: int, offset: int) -> flo
     off_grid = np.median(peaks[boundaries - half + hop // 2])
     return float(10.0 * np.log10((on_grid + _TINY) / (off_grid + _TINY)))
 
-
-def _fft_size(rate: int) -> int:
-    """The power of two closest to 32 ms of samples."""
-    return int(2 ** round(np.log2(max(rate * 0.032, 4.0))))
 
 
 def evaluate_stream(
@@ -132,7 +127,7 @@ def _grid_figures(signal: np.ndarray, hop: int, offset: int) -> dict[str, float 
 
 def _level_and_texture(after: np.ndarray, prompt: np.ndarray, rate: int) -> dict[str, Any]:
     """spectral_flatness, flatness_vs_prompt, level_max_ratio, rms_per_second of `after` [n] (None where too short)."""
-    n_fft = _fft_size(rate)
+    n_fft = fft_size(rate)
     flatness = spectral_flatness(after, n_fft) if len(after) >= n_fft else None
     result = {"spectral_flatness": flatness, "flatness_vs_prompt": None, "level_max_ratio": None,
               "rms_per_second": None}
