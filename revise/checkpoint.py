@@ -21,10 +21,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from revise.config import ARConfig, Config, FrameConfig, ModelConfig, RevisionConfig, from_dict, to_dict
+from revise.config import (
+    ARConfig, Config, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, from_dict, to_dict,
+)
 from revise.model import RevisionModel
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the reviser reads the similarity hint (revise.similarity)
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
@@ -45,6 +47,7 @@ def export_model(model: RevisionModel, directory: str | Path, extra: dict[str, A
         "model": to_dict(model.model),
         "revision": to_dict(model.revision),
         "ar": to_dict(model.ar),
+        "match": to_dict(model.match),
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "info": extra or {},
     }
@@ -112,6 +115,11 @@ def _read_config(directory: Path) -> dict[str, Any]:
             f"{config_path} has format version {config['format_version']}, newer than this revise reads "
             f"({FORMAT_VERSION}); upgrade revise."
         )
+    if config["format_version"] < FORMAT_VERSION:
+        raise ModelFileError(
+            f"{config_path} has format version {config['format_version']}, from before the reviser read the "
+            f"similarity hint; this revise reads version {FORMAT_VERSION}: retrain and export the model again."
+        )
     return config
 
 
@@ -123,6 +131,7 @@ def model_from_config(config: dict[str, Any], source: str) -> RevisionModel:
             from_dict(ModelConfig, config.get("model"), "model"),
             from_dict(RevisionConfig, config.get("revision", {}), "revision"),
             from_dict(ARConfig, config.get("ar", {}), "ar"),
+            from_dict(MatchConfig, config.get("match", {}), "match"),
         )
     except ValueError as error:
         raise ModelFileError(f"{source} describes a model this revise cannot build: {error}") from None
@@ -171,4 +180,4 @@ def model_from_lightning_checkpoint(path: str | Path) -> tuple[RevisionModel, di
 
 def config_sections(config: Config) -> dict[str, Any]:
     """The parts of a run config a model needs, as plain dicts (stored in checkpoints)."""
-    return {name: to_dict(getattr(config, name)) for name in ("frame", "model", "revision", "ar")}
+    return {name: to_dict(getattr(config, name)) for name in ("frame", "model", "revision", "ar", "match")}

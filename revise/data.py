@@ -291,14 +291,29 @@ class ExcerptDataset(Dataset):
         return self.count
 
     def __getitem__(self, index: int) -> torch.Tensor:
+        track, start = self._draw(index)
+        excerpt = track[start : start + self.excerpt_samples]
+        return torch.from_numpy(np.array(excerpt, dtype=np.float32))  # a copy: workers must not share views
+
+    def with_surroundings(self, index: int, margin: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """Excerpt `index` with `margin` samples of its track on each side, float32 [margin + N + margin],
+        and the (start, end) ranges that lie beyond the track (zeros, to be treated as unknown)."""
+        track, start = self._draw(index)
+        window = np.zeros(self.excerpt_samples + 2 * margin, dtype=np.float32)
+        first, last = max(0, start - margin), min(len(track), start + self.excerpt_samples + margin)
+        offset = first - (start - margin)
+        window[offset : offset + last - first] = track[first:last]
+        beyond = [(0, offset), (offset + last - first, len(window))]
+        return window, [(a, b) for a, b in beyond if b > a]
+
+    def _draw(self, index: int) -> tuple[np.ndarray, int]:
+        """The track and start sample of excerpt `index`."""
         if index < 0 or (self.fixed and index >= self.count):
             raise IndexError(f"excerpt {index} is out of range for {self.count} fixed excerpts.")
         rng = np.random.default_rng([self.seed, index])
         choice = min(int(np.searchsorted(self.cumulative, rng.random(), side="right")), len(self.tracks) - 1)
         track = self.tracks[choice]
-        start = int(rng.integers(0, len(track) - self.excerpt_samples + 1))
-        excerpt = track[start : start + self.excerpt_samples]
-        return torch.from_numpy(np.array(excerpt, dtype=np.float32))  # a copy: workers must not share views
+        return track, int(rng.integers(0, len(track) - self.excerpt_samples + 1))
 
 
 class AudioDataModule(L.LightningDataModule):

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from revise.audio import AUDIO_SUFFIXES, AudioError, list_audio_files, read_audio, resample, to_float, to_mono
 from revise.config import to_dict
 from revise.fills import FillFn, ar_settings, fill_methods, method_name
-from revise.inference import CONTEXT_SECONDS, MAX_GAP_SECONDS
+from revise.inference import CONTEXT_SECONDS, MAX_GAP_SECONDS, search_seconds
 from revise.metrics import click_db, gap_snr, log_spectral_distance, multi_resolution_stft_distance
 from revise.model import RevisionModel
 from revise.stream_metrics import evaluate_stream
@@ -191,7 +191,7 @@ def run_benchmark(
 
     Clips are mixed to mono and resampled to the model rate. Up to `gaps_per_clip` centres per
     clip (the first `max_clips` clips, sorted) are drawn with numpy seeded by (seed, clip index);
-    every gap length is cut at each centre, with CONTEXT_SECONDS of context on each side. The
+    every gap length is cut at each centre, with `window_context_seconds` of audio on each side. The
     model's default passes are always run, and passes 0 as a baseline. Same seed, same figures.
     `threads` caps torch's intra-op threads while filling (None leaves them): the batched RNN
     steps are too small to gain from more, and on a shared 2-core machine two threads measured
@@ -202,7 +202,7 @@ def run_benchmark(
         raise ValueError(f"the seed must be a whole number from 0 to 2**63 - 1, got {seed}.")
     rate = model.sample_rate
     lengths = {gap_label(g): max(1, round(g * rate / 1000)) for g in gap_ms}
-    context = round(CONTEXT_SECONDS * rate)
+    context = round(window_context_seconds(model) * rate)
     clips = find_clips(clips_dir)[:max_clips]
     gaps, windows, used = _cut_windows(clips, Path(clips_dir), rate, lengths, context, gaps_per_clip, seed)
     if not gaps:
@@ -217,6 +217,11 @@ def run_benchmark(
     settings = _settings(clips_dir, used, gap_ms, methods, default, gaps_per_clip, seed, model, gaps)
     aggregates = aggregate(gaps, list(methods), list(lengths))
     return BenchmarkResults(settings, gaps, aggregates, list(methods), worst)
+
+
+def window_context_seconds(model: RevisionModel) -> float:
+    """Audio the benchmark keeps on each side of a gap: all that inpainting may read."""
+    return max(CONTEXT_SECONDS, search_seconds(model))
 
 
 @contextmanager
@@ -323,7 +328,7 @@ def _settings(clips_dir, used, gap_ms, methods, default, gaps_per_clip, seed, mo
         "gaps_per_length": len(gaps) // len(gap_ms), "gaps_per_clip": gaps_per_clip, "seed": seed,
         "methods": list(methods), "passes": sorted(int(m.split("=")[1]) for m in methods if "=" in m),
         "default_passes": default, "default_method": method_name(default), "schedule": model.revision.schedule,
-        "sample_rate": model.sample_rate, "context_seconds": CONTEXT_SECONDS, "silent_rms": SILENT_RMS,
+        "sample_rate": model.sample_rate, "context_seconds": window_context_seconds(model), "silent_rms": SILENT_RMS,
         "ar_baseline": {"order": order, "context": context},
-        "model": {name: to_dict(getattr(model, name)) for name in ("frame", "model", "revision", "ar")},
+        "model": {name: to_dict(getattr(model, name)) for name in ("frame", "model", "revision", "ar", "match")},
     }

@@ -2,7 +2,8 @@
 
 window: float [n] or [n, B] at `rate` (B windows sharing one gap layout, filled together as
 channels); gaps: (start, end) sample pairs; returns float64 of the window's shape with the gaps
-filled. Zero fill and the two-sided Burg AR fill are the classical baselines; the model methods
+filled. Zero fill, the two-sided Burg AR fill and the similarity fill alone (the best-matching
+stretch of the window, hard-spliced) are the classical baselines; the model methods
 run the real `revise.inference.inpaint` (draft, revision passes, crossfade splice), so the
 benchmark measures exactly what users get.
 """
@@ -15,9 +16,10 @@ from functools import partial
 import numpy as np
 
 from revise.autoregressive import ar_fill_many
-from revise.config import ARConfig
+from revise.config import ARConfig, MatchConfig
 from revise.inference import inpaint
 from revise.model import RevisionModel
+from revise.similarity import match_fill_many
 
 FillFn = Callable[[np.ndarray, list[tuple[int, int]], int], np.ndarray]
 
@@ -53,6 +55,26 @@ def ar_baseline(
     return filled.reshape(np.shape(window))
 
 
+def match_baseline(
+    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, match: MatchConfig, model_rate: int
+) -> np.ndarray:
+    """Baseline: the similarity fill alone, cut in at the gap edges (zeros where nothing matches).
+
+    window [n] or [n, B] -> float64, same shape; `match` is in samples at `model_rate`. Only the
+    gaps change: the matched sides the reviser sees are not written, so this is the copy a
+    classical patch-based repair would make.
+    """
+    scale = rate / model_rate
+    m = MatchConfig(max(1, round(match.search * scale)), max(1, round(match.context * scale)), match.candidates)
+    columns = zero_fill(window, gaps, rate).reshape(len(window), -1)  # [n, B], gaps zeroed: never read
+    filled = columns.copy()
+    for j, column in enumerate(columns.T):
+        matched = match_fill_many(column, gaps, m.search, m.context, m.candidates)
+        for start, end in gaps:
+            filled[start:end, j] = matched[start:end]
+    return filled.reshape(np.shape(window))
+
+
 def model_fill(
     window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel, passes: int, seed: int
 ) -> np.ndarray:
@@ -68,12 +90,14 @@ def model_fill(
 def fill_methods(model: RevisionModel, passes_list: Sequence[int], seed: int = 0) -> dict[str, FillFn]:
     """Every method the benchmark compares, by name, each `fill(window, gaps, rate) -> filled`.
 
-    "zero", "ar" (Burg, 370/1500 at 16 kHz scaled to the rate), "passes=0" (always, a baseline)
+    "zero", "ar" (Burg, 370/1500 at 16 kHz scaled to the rate), "match" (the similarity fill
+    alone, the model's settings scaled to the rate), "passes=0" (always, a baseline)
     and "revise passes=K" for each K > 0 in `passes_list`, in increasing K.
     """
     if any(int(k) != k or k < 0 for k in passes_list):
         raise ValueError(f"passes must be whole numbers >= 0, got {list(passes_list)}.")
-    methods: dict[str, FillFn] = {"zero": zero_fill, "ar": ar_baseline}
+    methods: dict[str, FillFn] = {"zero": zero_fill, "ar": ar_baseline,
+                                  "match": partial(match_baseline, match=model.match, model_rate=model.sample_rate)}
     for passes in sorted({0, *(int(k) for k in passes_list)}):
         methods[method_name(passes)] = partial(model_fill, model=model, passes=passes, seed=seed)
     return methods

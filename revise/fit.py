@@ -110,9 +110,9 @@ def _check_resumable(last: Path, config: Config) -> bool:
         raise ModelFileError(
             f"cannot resume from {last}: it is not a readable revise checkpoint; pass --fresh to start over."
         ) from None
-    if any(to_dict(getattr(model, name)) != to_dict(getattr(config, name)) for name in ("frame", "model", "ar")):
+    if any(to_dict(getattr(model, name)) != to_dict(getattr(config, name)) for name in ("frame", "model", "ar", "match")):
         raise ModelFileError(
-            f"cannot resume from {last}: it was trained with other frame, model or ar settings; "
+            f"cannot resume from {last}: it was trained with other frame, model, ar or match settings; "
             "pass --fresh to start over or choose another --output-dir."
         )
     return True

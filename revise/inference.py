@@ -1,8 +1,9 @@
 """Inpainting with a trained `RevisionModel`: plain torch and numpy, no Lightning.
 
-Inpainting works gap by gap: a window of context around each gap (or group of nearby gaps) is
-resampled to the model rate, the AR fill gives the hint, the drafter drafts, the reviser runs
-its passes, and the result is resampled back and crossfaded into the original. Samples outside
+Inpainting works gap by gap: a window around each gap (or group of nearby gaps) is resampled to
+the model rate; the AR fill and the similarity fill (searched over the model's `match.search`
+samples on each side) give the hints; on CONTEXT_SECONDS around the gaps the drafter drafts and
+the reviser runs its passes; the result is resampled back and crossfaded into the original. Samples outside
 each gap and its crossfade margin are copied from the input untouched.
 """
 
@@ -22,11 +23,12 @@ from revise.framing import analyse, anchor_edges, splice, synthesise
 from revise.masking import frame_mask, sample_mask
 from revise.model import RevisionModel
 from revise.passes import draft, revise
+from revise.similarity import match_fill_many
 
 log = logging.getLogger(__name__)
 
 MAX_GAP_SECONDS = 1.0  # the longest single gap filled in one piece (the reviser trains on up to 0.5 s)
-CONTEXT_SECONDS = 0.3  # audio taken on each side of a gap
+CONTEXT_SECONDS = 0.3  # audio the networks see on each side of a gap
 EDGE_RAMP = 128  # model-rate samples (one hop, 8 ms) over which a revised gap fades in from its AR hint
 RESAMPLER_GUARD = 16  # model-rate samples next to a gap treated as unknown when resampling smears it
 
@@ -117,7 +119,7 @@ def inpaint(
     context = int(round(CONTEXT_SECONDS * sample_rate))
     generator = torch.Generator().manual_seed(0 if seed is None else seed)
     for group in _group(sample_gaps, context, len(signal)):
-        _fill_group(model, signal, out, group, sample_rate, margin, context, passes, schedule, generator)
+        _fill_group(model, signal, out, group, sample_rate, margin, context, passes, schedule, generator, sample_gaps)
     return out.reshape(array.shape)
 
 
@@ -132,13 +134,21 @@ def _group(gaps: list[SampleGap], context: int, length: int) -> list[list[Sample
     return groups
 
 
-def _fill_group(model, signal, out, group, sample_rate, margin, context, passes, schedule, generator) -> None:
+def search_seconds(model: RevisionModel) -> float:
+    """Seconds on each side of a gap the similarity hint may read (its search plus its sides)."""
+    return (model.match.search + model.match.context) / model.sample_rate
+
+
+def _fill_group(model, signal, out, group, sample_rate, margin, context, passes, schedule, generator, all_gaps) -> None:
     """Fill one group of gaps in place in `out` (native dtype [samples, channels])."""
-    first = max(0, group[0].start - context)
-    last = min(len(signal), group[-1].end + context)
-    window = signal[first:last].T  # [C, n], gap samples already zeroed
+    reach = max(context, int(np.ceil(search_seconds(model) * sample_rate)))
+    first = max(0, group[0].start - reach)
+    last = min(len(signal), group[-1].end + reach)
+    window = signal[first:last].T  # [C, n], every gap's samples already zeroed
     local = [(g.start - first, g.end - first) for g in group]
-    filled = fill_at_model_rate(model, window, sample_rate, local, passes, schedule, generator)
+    others = [(max(g.start, first) - first, min(g.end, last) - first)
+              for g in all_gaps if g not in group and g.start < last and g.end > first]
+    filled = fill_at_model_rate(model, window, sample_rate, local, passes, schedule, generator, others)
     spliced = window
     for start, end in local:
         spliced = splice(torch.from_numpy(spliced), torch.from_numpy(filled), start, end, margin).numpy()
@@ -155,26 +165,35 @@ def fill_at_model_rate(
     passes: int,
     schedule: ScheduleName,
     generator: torch.Generator,
+    unknown: list[tuple[int, int]] | None = None,
 ) -> np.ndarray:
-    """Draft and revise `gaps` in `window` [C, n] (float, at `sample_rate`); returns [C, n]."""
+    """Draft and revise `gaps` in `window` [C, n] (float, at `sample_rate`); returns [C, n].
+
+    `unknown`: other missing ranges in the window, never copied by the similarity hint.
+    """
     rate = model.sample_rate
     resampled = sample_rate != rate
     signal = resample(window.T, sample_rate, rate).T if resampled else window
     n = signal.shape[-1]
     guard = RESAMPLER_GUARD if resampled else 0
-    model_gaps = [
-        (max(0, int(np.floor(s * rate / sample_rate)) - guard), min(n, int(np.ceil(e * rate / sample_rate)) + guard))
-        for s, e in gaps
-    ]
+
+    def to_model_rate(ranges):
+        return [(max(0, int(np.floor(s * rate / sample_rate)) - guard), min(n, int(np.ceil(e * rate / sample_rate)) + guard))
+                for s, e in ranges]
+
+    model_gaps, model_unknown = to_model_rate(gaps), to_model_rate(unknown or [])
     mask = sample_mask(model_gaps, n)
     known = np.where(mask.numpy(), 0.0, signal)
     hint = np.stack([ar_fill_many(channel, model_gaps, model.ar.order, model.ar.context) for channel in known])
-    to_fill = frame_mask(mask, model.frame.frame_length, model.frame.hop_length).expand(len(known), -1)
-    with torch.inference_mode():
-        features = analyse(torch.from_numpy(known).float(), model.frame)
-        drafted = draft(model.drafter, features, to_fill, generator=generator)
-        revised = revise(model.reviser, drafted, to_fill, passes, schedule, analyse(torch.from_numpy(hint).float(), model.frame))
-        filled = synthesise(revised, n, model.frame).double()
+    m = model.match
+    match = np.stack([match_fill_many(channel, model_gaps, m.search, m.context, m.candidates, model_unknown)
+                      for channel in hint])
+    # the networks see CONTEXT_SECONDS around the gaps; the wider window was for the search
+    context = round(CONTEXT_SECONDS * rate)
+    crop = slice(max(0, model_gaps[0][0] - context), min(n, model_gaps[-1][1] + context))
+    filled = torch.from_numpy(hint.copy())
+    filled[:, crop] = _revise_crop(model, known[:, crop], hint[:, crop], match[:, crop], mask[crop],
+                                   passes, schedule, generator)
     if passes > 0:
         # the AR hint is continuous with the known audio by construction; the reviser's edges
         # are not always, so each gap starts and ends on the hint and fades to the reviser,
@@ -187,6 +206,18 @@ def fill_at_model_rate(
     if resampled:
         filled = fit_length(resample(filled.T, rate, sample_rate).T, window.shape[-1])
     return filled
+
+
+def _revise_crop(model, known, hint, match, mask, passes, schedule, generator) -> torch.Tensor:
+    """Draft and revise the masked samples of known [C, n] with the hints [C, n]; float64 [C, n]."""
+    frame = model.frame
+    to_fill = frame_mask(mask, frame.frame_length, frame.hop_length).expand(len(known), -1)
+    with torch.inference_mode():
+        features = analyse(torch.from_numpy(known).float(), frame)
+        drafted = draft(model.drafter, features, to_fill, generator=generator)
+        hints = [analyse(torch.from_numpy(x).float(), frame) for x in (hint, match)]
+        revised = revise(model.reviser, drafted, to_fill, passes, schedule, *hints)
+        return synthesise(revised, known.shape[-1], frame).double()
 
 
 def fit_length(x: np.ndarray, length: int) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from revise.config import ARConfig, FrameConfig, ModelConfig, RevisionConfig
+from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig
 from revise.drafter import Drafter
 from revise.reviser import Reviser
 
@@ -18,12 +18,14 @@ class RevisionModel(nn.Module):
         model: ModelConfig,
         revision: RevisionConfig | None = None,
         ar: ARConfig | None = None,
+        match: MatchConfig | None = None,
     ):
         super().__init__()
         self.frame = frame
         self.model = model
         self.revision = revision or RevisionConfig()
         self.ar = ar or ARConfig()
+        self.match = match or MatchConfig()
         self.drafter = Drafter(frame.feature_size, model)
         self.reviser = Reviser(frame.feature_size, model)
 

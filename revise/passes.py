@@ -63,11 +63,13 @@ def revise(
     passes: int,
     schedule: ScheduleName,
     hint: torch.Tensor | None = None,
+    match: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Run `passes` revision passes; each re-masks the schedule's frames and re-predicts them.
 
-    features, hint: [B, T, F]; to_fill: bool [B, T]. Zero passes returns `features` unchanged.
+    features, hint, match: [B, T, F] (see `Reviser.forward`); to_fill: bool [B, T]. Zero passes
+    returns `features` unchanged.
     """
     for mask in revision_masks(to_fill, passes, schedule):
-        features = reviser(features, mask, hint)
+        features = reviser(features, mask, hint, match)
     return features

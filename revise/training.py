@@ -2,7 +2,7 @@
 
 The drafter learns next-frame prediction by teacher forcing with noisy inputs (a guard against
 exposure bias). The reviser learns the way it is used: gaps are cut from each excerpt, the
-drafter drafts them, the two-sided AR fill is the hint, and `unroll_passes` revision passes are
+drafter drafts them, the two-sided AR fill and the similarity fill are the hints, and `unroll_passes` revision passes are
 unrolled with the inference schedule, each pass fed the previous pass's output.
 """
 
@@ -44,7 +44,7 @@ class RevisionTask(L.LightningModule):
         self.save_hyperparameters()
         self.config: Config = from_dict(Config, config)
         c = self.config
-        self.model = RevisionModel(c.frame, c.model, c.revision, c.ar)
+        self.model = RevisionModel(c.frame, c.model, c.revision, c.ar, c.match)
         self.stft_loss = MultiResolutionStftLoss()
         self.skipped_batches = 0
 
@@ -67,19 +67,25 @@ class RevisionTask(L.LightningModule):
         return loss
 
     def reviser_losses(
-        self, audio: torch.Tensor, features: torch.Tensor, hint_audio: torch.Tensor, gaps: torch.Tensor
+        self,
+        audio: torch.Tensor,
+        features: torch.Tensor,
+        hint_audio: torch.Tensor,
+        match_audio: torch.Tensor,
+        gaps: torch.Tensor,
     ) -> list[torch.Tensor]:
-        """One loss per unrolled pass. audio, hint_audio: [B, N]; gaps: bool [B, N]."""
+        """One loss per unrolled pass. audio, hint_audio, match_audio: [B, N]; gaps: bool [B, N]."""
         c = self.config
         to_fill = frame_mask(gaps, c.frame.frame_length, c.frame.hop_length)
         with torch.no_grad():
             estimate = draft(self.model.drafter, features, to_fill)
-        hint = analyse(hint_audio, c.frame)
+        hint, match = analyse(hint_audio, c.frame), analyse(match_audio, c.frame)
         from_draft = torch.rand(hint.shape[0], 1, 1, device=hint.device) < DRAFT_HINT_FRACTION
         hint = torch.where(from_draft, estimate, hint)
+        match = torch.where(from_draft, estimate, match)
         losses = []
         for mask in revision_masks(to_fill, c.train.unroll_passes, c.revision.schedule):
-            revised = self.model.reviser(estimate, mask, hint)
+            revised = self.model.reviser(estimate, mask, hint, match)
             wave = synthesise(revised, audio.shape[-1], c.frame)
             if c.train.reviser_objective == "snr":
                 # the benchmark's own figure, in bels so it sits near the other terms' scale
@@ -98,7 +104,7 @@ class RevisionTask(L.LightningModule):
         audio = batch["audio"]
         features = analyse(audio, self.config.frame)
         drafter_loss = self.drafter_loss(audio, features)
-        reviser_losses = self.reviser_losses(audio, features, batch["hint"], batch["gaps"])
+        reviser_losses = self.reviser_losses(audio, features, batch["hint"], batch["match"], batch["gaps"])
         reviser_loss = torch.stack(reviser_losses).mean()
         loss = drafter_loss + reviser_loss
         if not torch.isfinite(loss):
@@ -128,7 +134,7 @@ class RevisionTask(L.LightningModule):
         to_fill = frame_mask(gaps, c.frame.frame_length, c.frame.hop_length)
         drafted = draft(self.model.drafter, features, to_fill)
         revised = revise(self.model.reviser, drafted, to_fill, c.revision.passes, c.revision.schedule,
-                         analyse(batch["hint"], c.frame))
+                         analyse(batch["hint"], c.frame), analyse(batch["match"], c.frame))
         n = audio.shape[-1]
         snr = gap_snr_db(audio, synthesise(revised, n, c.frame), gaps)
         if c.train.reviser_objective == "snr":
@@ -143,6 +149,7 @@ class RevisionTask(L.LightningModule):
             "val/gap_snr_db": snr,
             "val/draft_snr_db": gap_snr_db(audio, synthesise(drafted, n, c.frame), gaps),
             "val/ar_snr_db": gap_snr_db(audio, batch["hint"], gaps),
+            "val/match_snr_db": gap_snr_db(audio, batch["match"], gaps),
         }
         self.log_dict(figures, prog_bar=False, batch_size=audio.shape[0])
         self.log("val_snr", figures["val/gap_snr_db"], prog_bar=True, batch_size=audio.shape[0])

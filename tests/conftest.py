@@ -13,7 +13,9 @@ import pytest
 import soundfile as sf
 import torch
 
-from revise.config import ARConfig, Config, DataConfig, FrameConfig, ModelConfig, RevisionConfig, TrainConfig
+from revise.config import (
+    ARConfig, Config, DataConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, TrainConfig,
+)
 from revise.model import RevisionModel
 
 
@@ -72,6 +74,7 @@ def make_tiny_config(data_root: Path, output_dir: Path, **train_overrides) -> Co
         model=ModelConfig(rnn="gru", hidden_size=16, drafter_layers=1, reviser_layers=1),
         revision=RevisionConfig(passes=2, schedule="shrink"),
         ar=ARConfig(order=16, context=128),
+        match=MatchConfig(search=4000, context=200),
         data=DataConfig(root=str(data_root), excerpt_seconds=0.25, val_fraction=0.3, excerpts_per_epoch=16,
                         val_excerpts=2, num_workers=0, seed=0),
         train=TrainConfig(**train),
@@ -92,4 +95,4 @@ def tiny_model(tiny_config) -> RevisionModel:
     """
     torch.manual_seed(0)
     c = tiny_config
-    return RevisionModel(c.frame, c.model, c.revision, c.ar).eval()
+    return RevisionModel(c.frame, c.model, c.revision, c.ar, c.match).eval()

@@ -117,7 +117,7 @@ def test_export_replaces_a_previous_model_whole_and_leaves_no_temporary_files(tr
 
 def test_config_sections_rebuild_the_model(tiny_config):
     sections = config_sections(tiny_config)
-    assert set(sections) == {"frame", "model", "revision", "ar"}
+    assert set(sections) == {"frame", "model", "revision", "ar", "match"}
     model = checkpoint.model_from_config(sections, source="test")
     assert (model.frame, model.model, model.ar) == (tiny_config.frame, tiny_config.model, tiny_config.ar)
 
@@ -172,6 +172,14 @@ def test_newer_format_version(exported):
     config["format_version"] = FORMAT_VERSION + 1
     write_config(exported, config)
     with pytest.raises(ModelFileError, match=f"format version {FORMAT_VERSION + 1}.*upgrade revise"):
+        load_model(exported)
+
+
+def test_older_format_version_asks_for_a_new_export(exported):
+    config = read_config(exported)
+    config["format_version"] = FORMAT_VERSION - 1
+    write_config(exported, config)
+    with pytest.raises(ModelFileError, match=f"format version {FORMAT_VERSION - 1}.*export the model again"):
         load_model(exported)
 
 

@@ -359,7 +359,7 @@ def test_resume_refuses_a_checkpoint_of_another_model(data, tmp_path, capfd):
     shutil.copy(data / "good.ckpt", checkpoints / "last.ckpt")
     kept = _snapshot(tmp_path)
     code, stdout, stderr = _run(TRAIN, data, tmp_path, capfd)
-    _assert_refused(code, stdout, stderr, "cannot resume from .*other frame, model or ar settings.*--fresh")
+    _assert_refused(code, stdout, stderr, "cannot resume from .*other frame, model, ar or match settings.*--fresh")
     assert _snapshot(tmp_path) == kept
 
     (checkpoints / "last.ckpt").write_bytes(b"half a checkpoint")

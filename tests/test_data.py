@@ -179,6 +179,23 @@ def test_excerpts_shapes_weighting_and_determinism():
         ExcerptDataset(tracks, 500 * 100, 10)
 
 
+def test_surroundings_hold_the_excerpt_in_its_track_and_mark_what_lies_beyond():
+    tracks = [np.arange(1, 301, dtype=np.float32)]  # sample k holds k + 1, so positions are visible
+    dataset = ExcerptDataset(tracks, excerpt_samples=100, count=50, seed=0, fixed=True)
+    for index in range(50):
+        window, beyond = dataset.with_surroundings(index, margin=80)
+        excerpt = dataset[index].numpy()
+        assert window.shape == (260,) and np.array_equal(window[80:180], excerpt)
+        first = int(excerpt[0]) - 1  # the excerpt's start in the track
+        expected = np.arange(first - 80, first + 180, dtype=np.float32) + 1
+        inside = (expected >= 1) & (expected <= 300)
+        assert np.array_equal(window[inside], expected[inside]) and not window[~inside].any()
+        marked = np.zeros(260, dtype=bool)
+        for start, end in beyond:
+            marked[start:end] = True
+        assert np.array_equal(marked, ~inside)
+
+
 def test_epoch_sampler_gives_new_draws_each_epoch():
     sampler = EpochSampler(4)
     assert list(sampler) == [0, 1, 2, 3]

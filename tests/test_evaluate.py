@@ -12,7 +12,7 @@ import torch
 
 from revise.checkpoint import export_model
 from revise.cli import main
-from revise.config import ARConfig, FrameConfig, ModelConfig
+from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig
 from revise.evaluate import METRICS, evaluate_fill, evaluate_stream, gap_label, place_gaps, run_benchmark
 from revise.fills import fill_methods
 from revise.framing import naive_join
@@ -40,7 +40,8 @@ def music(seconds: float, rate: int, channels: int = 1, seed: int = 0) -> np.nda
 def model() -> RevisionModel:
     torch.manual_seed(0)
     config = ModelConfig(hidden_size=32, drafter_layers=1, reviser_layers=1)
-    return RevisionModel(FrameConfig(), config, ar=ARConfig(order=32, context=256)).eval()
+    match = MatchConfig(search=4000, context=400)  # the clips are short
+    return RevisionModel(FrameConfig(), config, ar=ARConfig(order=32, context=256), match=match).eval()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def results(clips, model):
 
 
 def test_every_method_and_gap_length_has_finite_figures(results):
-    assert results.methods == ["zero", "ar", "passes=0", "revise passes=1", "revise passes=2"]
+    assert results.methods == ["zero", "ar", "match", "passes=0", "revise passes=1", "revise passes=2"]
     assert results.settings["clips"] == ["a.wav", "b.flac", "c.wav"]  # the silent clip is skipped
     count = results.settings["gaps_per_length"]
     assert count == 6 and len(results.gaps) == count * len(GAP_MS)

@@ -44,7 +44,7 @@ def task_losses(task: RevisionTask, batch: dict[str, torch.Tensor]) -> tuple[tor
     audio = batch["audio"]
     features = analyse(audio, task.config.frame)
     drafter = task.drafter_loss(audio, features)
-    reviser = torch.stack(task.reviser_losses(audio, features, batch["hint"], batch["gaps"])).mean()
+    reviser = torch.stack(task.reviser_losses(audio, features, batch["hint"], batch["match"], batch["gaps"])).mean()
     return drafter, reviser
 
 
@@ -61,6 +61,17 @@ def assert_finite_checkpoints(folder: Path) -> None:
 def write_yaml(path: Path, values: dict) -> Path:
     path.write_text(yaml.safe_dump(values))
     return path
+
+
+def test_examples_carry_both_hints_and_the_match_only_changes_the_gaps_and_their_sides(tiny_config):
+    batch = first_batch(tiny_config)
+    audio, hint, match, gaps = batch["audio"], batch["hint"], batch["match"], batch["gaps"]
+    assert audio.shape == hint.shape == match.shape == gaps.shape and gaps.dtype == torch.bool
+    assert torch.equal(hint[~gaps], audio[~gaps])  # the AR fill only writes the gaps
+    sides = torch.nn.functional.max_pool1d(gaps[:, None].float(), 2 * tiny_config.match.context + 1, 1,
+                                           tiny_config.match.context)[:, 0].bool()
+    assert torch.equal(match[~sides], audio[~sides])
+    assert not torch.equal(match[gaps], hint[gaps])  # the synthetic tracks repeat: matches are found
 
 
 # --- (a) overfitting one batch --------------------------------------------------------------------
