@@ -119,13 +119,13 @@ def _two_sided(left: np.ndarray, right: np.ndarray, count: int, order: int) -> n
     return weight * forward + (1.0 - weight) * backward
 
 
-def ar_fill(x: np.ndarray, start: int, end: int, order: int = 370, context: int = 1500) -> np.ndarray:
+def ar_fill(x: np.ndarray, start: int, end: int, order: int = 600, context: int = 3000) -> np.ndarray:
     """Fill x[start:end] by two-sided Burg AR extrapolation with a raised-cosine crossfade.
 
     x: [N] float. Returns a float64 copy [N] in which only [start, end) differs. The fit reads
     at most `context` samples on each side of the gap and never the gap's own samples. At the
     signal's edges the one available side is used alone; with no context at all the gap is
-    zeros. Defaults (370, 1500) are about 23 ms and 94 ms at 16 kHz.
+    zeros. Defaults (600, 3000) are 37.5 ms and 187.5 ms at 16 kHz (`ARConfig` says why).
     """
     out = _check_signal(x)
     _check_gap(start, end, len(out))
@@ -138,7 +138,7 @@ def ar_fill(x: np.ndarray, start: int, end: int, order: int = 370, context: int 
 
 
 def ar_fill_many(
-    x: np.ndarray, gaps: list[tuple[int, int]], order: int = 370, context: int = 1500
+    x: np.ndarray, gaps: list[tuple[int, int]], order: int = 600, context: int = 3000
 ) -> np.ndarray:
     """Fill several non-overlapping gaps [(start, end), ...] in x [N]; returns a float64 copy [N].
 

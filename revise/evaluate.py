@@ -204,7 +204,7 @@ def run_benchmark(
     lengths = {gap_label(g): max(1, round(g * rate / 1000)) for g in gap_ms}
     context = round(window_context_seconds(model) * rate)
     clips = find_clips(clips_dir)[:max_clips]
-    gaps, windows, used = _cut_windows(clips, Path(clips_dir), rate, lengths, context, gaps_per_clip, seed)
+    gaps, windows, used = cut_windows(clips, Path(clips_dir), rate, lengths, context, gaps_per_clip, seed)
     if not gaps:
         raise ValueError(
             f"no clip in {clips_dir} has a loud enough stretch of {(max(lengths.values()) + 2 * context) / rate:.2f} s "
@@ -247,7 +247,7 @@ def _check_settings(gap_ms, passes, gaps_per_clip: int, max_clips: int | None) -
         raise ValueError("gaps per clip and the number of clips must be at least 1.")
 
 
-def _cut_windows(clips, root: Path, rate: int, lengths: dict[str, int], context: int, count: int, seed: int):
+def cut_windows(clips, root: Path, rate: int, lengths: dict[str, int], context: int, count: int, seed: int):
     """Per-gap records (clip order) and, per gap label, the reference windows [n_label] in record order."""
     gaps: list[dict[str, Any]] = []
     windows: dict[str, list[np.ndarray]] = {label: [] for label in lengths}

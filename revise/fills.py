@@ -23,7 +23,7 @@ from revise.similarity import match_fill_many
 
 FillFn = Callable[[np.ndarray, list[tuple[int, int]], int], np.ndarray]
 
-AR_REFERENCE_RATE = 16000  # ARConfig's defaults (the literature's settings) are stated at this rate
+AR_REFERENCE_RATE = 16000  # ARConfig's defaults are stated at this rate
 
 def method_name(passes: int) -> str:
     """The benchmark's name for the model at `passes`: "passes=0" (draft + crossfade) or "revise passes=K"."""
@@ -39,7 +39,7 @@ def zero_fill(window: np.ndarray, gaps: list[tuple[int, int]], rate: int) -> np.
 
 
 def ar_settings(rate: int) -> tuple[int, int]:
-    """(order, context) of the AR baseline at `rate`: 370 and 1500 samples scaled from 16 kHz."""
+    """(order, context) of the AR baseline at `rate`: ARConfig's 600 and 3000 samples scaled from 16 kHz."""
     scale, reference = rate / AR_REFERENCE_RATE, ARConfig()
     return max(1, round(reference.order * scale)), max(2, round(reference.context * scale))
 
@@ -90,7 +90,7 @@ def model_fill(
 def fill_methods(model: RevisionModel, passes_list: Sequence[int], seed: int = 0) -> dict[str, FillFn]:
     """Every method the benchmark compares, by name, each `fill(window, gaps, rate) -> filled`.
 
-    "zero", "ar" (Burg, 370/1500 at 16 kHz scaled to the rate), "match" (the similarity fill
+    "zero", "ar" (Burg, 600/3000 at 16 kHz scaled to the rate), "match" (the similarity fill
     alone, the model's settings scaled to the rate), "passes=0" (always, a baseline)
     and "revise passes=K" for each K > 0 in `passes_list`, in increasing K.
     """
