@@ -2,8 +2,8 @@
 
 window: float [n] or [n, B] at `rate` (B windows sharing one gap layout, filled together as
 channels); gaps: (start, end) sample pairs; returns float64 of the window's shape with the gaps
-filled. Zero fill, the two-sided Burg AR fill and the similarity fill alone (the best-matching
-stretch of the window, hard-spliced) are the classical baselines; the model methods
+filled. Zero fill, the two-sided Burg AR fill, the similarity fill alone (the best-matching
+stretch of the window, hard-spliced) and the mean of those two are the classical baselines; the model methods
 run the real `revise.inference.inpaint` (draft, revision passes, crossfade splice), so the
 benchmark measures exactly what users get.
 """
@@ -58,7 +58,7 @@ def ar_baseline(
 def match_baseline(
     window: np.ndarray, gaps: list[tuple[int, int]], rate: int, match: MatchConfig, model_rate: int
 ) -> np.ndarray:
-    """Baseline: the similarity fill alone, cut in at the gap edges (zeros where nothing matches).
+    """Baseline: the similarity fill alone (the AR fill where nothing matches), cut in at the gap edges.
 
     window [n] or [n, B] -> float64, same shape; `match` is in samples at `model_rate`. Only the
     gaps change: the matched sides the reviser sees are not written, so this is the copy a
@@ -66,13 +66,24 @@ def match_baseline(
     """
     scale = rate / model_rate
     m = MatchConfig(max(1, round(match.search * scale)), max(1, round(match.context * scale)), match.candidates)
-    columns = zero_fill(window, gaps, rate).reshape(len(window), -1)  # [n, B], gaps zeroed: never read
+    columns = ar_baseline(window, gaps, rate).reshape(len(window), -1)  # [n, B]; gap samples never read
     filled = columns.copy()
     for j, column in enumerate(columns.T):
         matched = match_fill_many(column, gaps, m.search, m.context, m.candidates)
         for start, end in gaps:
             filled[start:end, j] = matched[start:end]
     return filled.reshape(np.shape(window))
+
+
+def blend_baseline(
+    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, match: MatchConfig, model_rate: int
+) -> np.ndarray:
+    """Baseline: the mean of the AR and similarity fills, the two hints without any learning.
+
+    window [n] or [n, B] -> float64, same shape. Outside the gaps both fills are the window, so
+    only the gaps change.
+    """
+    return 0.5 * (ar_baseline(window, gaps, rate) + match_baseline(window, gaps, rate, match, model_rate))
 
 
 def model_fill(
@@ -91,13 +102,14 @@ def fill_methods(model: RevisionModel, passes_list: Sequence[int], seed: int = 0
     """Every method the benchmark compares, by name, each `fill(window, gaps, rate) -> filled`.
 
     "zero", "ar" (Burg, 600/3000 at 16 kHz scaled to the rate), "match" (the similarity fill
-    alone, the model's settings scaled to the rate), "passes=0" (always, a baseline)
+    alone, the model's settings scaled to the rate), "ar+match" (their mean), "passes=0" (always, a baseline)
     and "revise passes=K" for each K > 0 in `passes_list`, in increasing K.
     """
     if any(int(k) != k or k < 0 for k in passes_list):
         raise ValueError(f"passes must be whole numbers >= 0, got {list(passes_list)}.")
     methods: dict[str, FillFn] = {"zero": zero_fill, "ar": ar_baseline,
-                                  "match": partial(match_baseline, match=model.match, model_rate=model.sample_rate)}
+                                  "match": partial(match_baseline, match=model.match, model_rate=model.sample_rate),
+                                  "ar+match": partial(blend_baseline, match=model.match, model_rate=model.sample_rate)}
     for passes in sorted({0, *(int(k) for k in passes_list)}):
         methods[method_name(passes)] = partial(model_fill, model=model, passes=passes, seed=seed)
     return methods

@@ -66,7 +66,7 @@ def results(clips, model):
 
 
 def test_every_method_and_gap_length_has_finite_figures(results):
-    assert results.methods == ["zero", "ar", "match", "passes=0", "revise passes=1", "revise passes=2"]
+    assert results.methods == ["zero", "ar", "match", "ar+match", "passes=0", "revise passes=1", "revise passes=2"]
     assert results.settings["clips"] == ["a.wav", "b.flac", "c.wav"]  # the silent clip is skipped
     count = results.settings["gaps_per_length"]
     assert count == 6 and len(results.gaps) == count * len(GAP_MS)

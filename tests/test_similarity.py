@@ -8,6 +8,7 @@ import torch
 
 from revise.autoregressive import ar_fill
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig
+from revise.fills import ar_baseline, blend_baseline, match_baseline
 from revise.inference import inpaint
 from revise.metrics import gap_snr
 from revise.model import RevisionModel
@@ -107,3 +108,15 @@ def test_inpaint_passes_the_match_to_the_reviser_at_any_rate():
     filled = inpaint(x, rate, [gap], model=model, passes=1)
     assert gap_snr(x, filled, a, b) > 10.0  # AR ramps in and out over a hop at each edge
     assert gap_snr(x, inpaint(x, rate, [gap], model=model, passes=0), a, b) < 1.0
+
+
+def test_match_baselines_change_only_the_gaps_and_blend_is_the_mean():
+    window = np.stack([loop(2.0, seed=s) for s in (0, 1)], axis=1)  # [n, 2]
+    gaps = [(12000, 13600)]
+    match = MatchConfig(search=8000, context=800)
+    ar, matched = ar_baseline(window, gaps, RATE), match_baseline(window, gaps, RATE, match, RATE)
+    outside = np.ones(len(window), dtype=bool)
+    outside[12000:13600] = False
+    assert np.array_equal(matched[outside], window[outside])
+    assert gap_snr(window[:, 0], matched[:, 0], *gaps[0]) > 60.0
+    np.testing.assert_allclose(blend_baseline(window, gaps, RATE, match, RATE), 0.5 * (ar + matched))
