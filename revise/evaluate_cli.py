@@ -56,6 +56,16 @@ def passes_list(text: str) -> list[int]:
     return values
 
 
+DEFAULT_REPORT_DIR = Path("revise-benchmark")
+# Each option's argparse name -> the modes it belongs with (default: --benchmark only). An option
+# given in another mode is refused rather than silently ignored.
+OPTIONS = {"--gap": "gap", "--frame-length": "frame_length", "--hop": "hop", "--prompt-seconds": "prompt_seconds",
+           "--gap-ms": "gap_ms", "--passes": "passes", "--clips": "clips", "--gaps-per-clip": "gaps_per_clip",
+           "--out": "out", "--model": "model", "--seed": "seed", "--force": "force"}
+OPTION_MODES = {"--gap": ("--reference/--estimate",), "--frame-length": ("AUDIO",), "--hop": ("AUDIO",),
+                "--prompt-seconds": ("AUDIO",), "--model": ("--benchmark", "AUDIO")}
+
+
 def add_evaluate(commands) -> None:
     """Register the `evaluate` subcommand on the main parser's subparsers object."""
     p = commands.add_parser("evaluate", help=HELP, description=HELP, epilog=EPILOG,
@@ -67,24 +77,25 @@ def add_evaluate(commands) -> None:
     p.add_argument("--gap", type=parse_gap, action="append", metavar="START:END",
                    help="a filled gap in seconds, e.g. 1.2:1.3; repeat for several")
     p.add_argument("--frame-length", type=non_negative_int, metavar="L",
-                   help="frame length in samples at 16 kHz (default 256)")
+                   help="frame length in samples at 16 kHz (default 256, or --model's)")
     p.add_argument("--hop", type=non_negative_int, metavar="H",
-                   help="hop in samples at 16 kHz: the frame-boundary grid (default 128)")
+                   help="hop in samples at 16 kHz: the frame-boundary grid (default 128, or --model's)")
     p.add_argument("--prompt-seconds", type=non_negative_seconds, metavar="S",
                    help="measure AUDIO after its first S seconds, with them as the reference")
     p.add_argument("--benchmark", type=Path, metavar="DIR", help="a folder of clips to benchmark every method on")
-    p.add_argument("--gap-ms", type=number_list, metavar="MS,MS,...", default=[20.0, 50.0, 100.0, 200.0],
+    p.add_argument("--gap-ms", type=number_list, metavar="MS,MS,...",
                    help="gap lengths in milliseconds (default 20,50,100,200)")
-    p.add_argument("--passes", type=passes_list, metavar="K,K,...", default=[0, 1, 2, 4, 8],
+    p.add_argument("--passes", type=passes_list, metavar="K,K,...",
                    help="numbers of revision passes to compare (default 0,1,2,4,8; the model's default always runs)")
     p.add_argument("--clips", type=non_negative_int, metavar="N", help="use only the first N clips of DIR, by name")
-    p.add_argument("--gaps-per-clip", type=non_negative_int, metavar="N", default=4,
+    p.add_argument("--gaps-per-clip", type=non_negative_int, metavar="N",
                    help="gaps cut into each clip, each at every gap length (default 4)")
-    p.add_argument("--out", type=Path, default=Path("revise-benchmark"), metavar="REPORT_DIR",
+    p.add_argument("--out", type=Path, metavar="REPORT_DIR",
                    help="folder for report.md, results.json and the plots (default ./revise-benchmark)")
     p.add_argument("--model", type=Path, metavar="PATH",
-                   help="a model folder written by `revise export` (default: the shipped model)")
-    p.add_argument("--seed", type=non_negative_int, metavar="S", default=0,
+                   help="a model folder written by `revise export` (default: the shipped model); "
+                        "for AUDIO, its frame grid")
+    p.add_argument("--seed", type=non_negative_int, metavar="S",
                    help="seed for the gap positions and the model (default 0)")
     p.add_argument("--force", action="store_true", help="overwrite the report files in REPORT_DIR if it exists")
     p.set_defaults(run=run_evaluate)
@@ -98,8 +109,10 @@ def run_evaluate(args: argparse.Namespace) -> None:
     if len(modes) != 1:
         raise UsageError("give exactly one of AUDIO, --reference with --estimate and --gap, or --benchmark DIR"
                          + (f" (got {' and '.join(modes)})." if modes else "."))
-    if args.gap and modes[0] != "--reference/--estimate":
-        raise UsageError("--gap belongs with --reference and --estimate.")
+    for option, dest in OPTIONS.items():
+        if getattr(args, dest) not in (None, False) and modes[0] not in OPTION_MODES.get(option, ("--benchmark",)):
+            raise UsageError(f"{option} belongs with {' or '.join(OPTION_MODES.get(option, ('--benchmark',)))}, "
+                             f"not with {modes[0]}.")
     run = {"AUDIO": _run_stream, "--benchmark": _run_benchmark, "--reference/--estimate": _run_fill}[modes[0]]
     run(args)
 
@@ -138,8 +151,15 @@ def _run_stream(args: argparse.Namespace) -> None:
 
     if args.frame_length == 0 or args.hop == 0:
         raise UsageError("--frame-length and --hop must be positive.")
+    frame_length, hop = args.frame_length, args.hop
+    if args.model is not None:
+        from revise.checkpoint import load_model
+
+        frame = load_model(args.model).frame
+        frame_length = frame.frame_length if frame_length is None else frame_length
+        hop = frame.hop_length if hop is None else hop
     audio = read_audio(args.audio)
-    figures = evaluate_stream(audio.samples, audio.sample_rate, args.frame_length, args.hop,
+    figures = evaluate_stream(audio.samples, audio.sample_rate, frame_length, hop,
                               prompt_seconds=args.prompt_seconds)
     for name, value in _stream_rows(figures, bool(args.prompt_seconds)):
         print(f"{name:<30} {value}")
@@ -175,10 +195,11 @@ def _optional(value: float | None, template: str) -> str:
 
 def _run_benchmark(args: argparse.Namespace) -> None:
     from revise.checkpoint import load_model
-    from revise.evaluate import find_clips, run_benchmark
+    from revise.evaluate import DEFAULT_GAP_MS, DEFAULT_GAPS_PER_CLIP, DEFAULT_PASSES, find_clips, run_benchmark
     from revise.report import markdown_report, write_report
 
     find_clips(args.benchmark)  # refuses a missing or empty folder before any work
+    args.out = args.out if args.out is not None else DEFAULT_REPORT_DIR
     if args.out.exists() and not args.force:
         raise UsageError(f"the report folder {args.out} already exists; pass --force to overwrite its report files.")
     if args.out.exists() and not args.out.is_dir():
@@ -190,8 +211,12 @@ def _run_benchmark(args: argparse.Namespace) -> None:
         raise UsageError("--clips and --gaps-per-clip must be at least 1.")
     model = load_model(args.model)
     began = time.perf_counter()
-    results = run_benchmark(args.benchmark, model, args.gap_ms, args.passes, args.gaps_per_clip, args.seed,
-                            progress=True, max_clips=args.clips)
+    results = run_benchmark(
+        args.benchmark, model, DEFAULT_GAP_MS if args.gap_ms is None else args.gap_ms,
+        DEFAULT_PASSES if args.passes is None else args.passes,
+        DEFAULT_GAPS_PER_CLIP if args.gaps_per_clip is None else args.gaps_per_clip,
+        args.seed or 0, progress=True, max_clips=args.clips,
+    )
     results.settings["model_path"] = str(args.model) if args.model else "default"
     seconds = time.perf_counter() - began
     written = write_report(results, args.out)

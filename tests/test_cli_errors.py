@@ -281,6 +281,13 @@ CASES = {
                                   "is a file"),
     "evaluate corrupt model": (["evaluate", "--benchmark", "{data}/music", "--out", "{out}/rep", "--model",
                                 "{data}/model_corrupt"], "corrupted"),
+    "evaluate benchmark with a stream option": (["evaluate", "--benchmark", "{data}/music", "--out", "{out}/rep",
+                                                 "--hop", "64"], "--hop belongs with AUDIO, not with --benchmark"),
+    "evaluate stream with a benchmark option": (["evaluate", "{data}/clip.wav", "--passes", "2"],
+                                                "--passes belongs with --benchmark, not with AUDIO"),
+    "evaluate fill with a benchmark option": (["evaluate", "--reference", "{data}/clip.wav", "--estimate",
+                                               "{data}/clip.wav", "--gap", "0.5:0.6", "--seed", "3"],
+                                              "--seed belongs with --benchmark"),
 }
 
 
