@@ -77,9 +77,10 @@ def add_evaluate(commands) -> None:
     p.add_argument("--gap", type=parse_gap, action="append", metavar="START:END",
                    help="a filled gap in seconds, e.g. 1.2:1.3; repeat for several")
     p.add_argument("--frame-length", type=non_negative_int, metavar="L",
-                   help="frame length in samples at 16 kHz (default 256, or --model's)")
+                   help="frame length in samples at 16 kHz, or at --model's rate (default 256, or --model's)")
     p.add_argument("--hop", type=non_negative_int, metavar="H",
-                   help="hop in samples at 16 kHz: the frame-boundary grid (default 128, or --model's)")
+                   help="hop in samples at 16 kHz, or at --model's rate: the frame-boundary grid "
+                        "(default 128, or --model's)")
     p.add_argument("--prompt-seconds", type=non_negative_seconds, metavar="S",
                    help="measure AUDIO after its first S seconds, with them as the reference")
     p.add_argument("--benchmark", type=Path, metavar="DIR", help="a folder of clips to benchmark every method on")
@@ -110,7 +111,8 @@ def run_evaluate(args: argparse.Namespace) -> None:
         raise UsageError("give exactly one of AUDIO, --reference with --estimate and --gap, or --benchmark DIR"
                          + (f" (got {' and '.join(modes)})." if modes else "."))
     for option, dest in OPTIONS.items():
-        if getattr(args, dest) not in (None, False) and modes[0] not in OPTION_MODES.get(option, ("--benchmark",)):
+        value = getattr(args, dest)  # 0 is a given value too, so compare by identity
+        if value is not None and value is not False and modes[0] not in OPTION_MODES.get(option, ("--benchmark",)):
             raise UsageError(f"{option} belongs with {' or '.join(OPTION_MODES.get(option, ('--benchmark',)))}, "
                              f"not with {modes[0]}.")
     run = {"AUDIO": _run_stream, "--benchmark": _run_benchmark, "--reference/--estimate": _run_fill}[modes[0]]
@@ -151,15 +153,16 @@ def _run_stream(args: argparse.Namespace) -> None:
 
     if args.frame_length == 0 or args.hop == 0:
         raise UsageError("--frame-length and --hop must be positive.")
-    frame_length, hop = args.frame_length, args.hop
+    frame_length, hop, grid_rate = args.frame_length, args.hop, None
     if args.model is not None:
         from revise.checkpoint import load_model
 
         frame = load_model(args.model).frame
         frame_length = frame.frame_length if frame_length is None else frame_length
         hop = frame.hop_length if hop is None else hop
+        grid_rate = frame.sample_rate
     audio = read_audio(args.audio)
-    figures = evaluate_stream(audio.samples, audio.sample_rate, frame_length, hop,
+    figures = evaluate_stream(audio.samples, audio.sample_rate, frame_length, hop, grid_rate=grid_rate,
                               prompt_seconds=args.prompt_seconds)
     for name, value in _stream_rows(figures, bool(args.prompt_seconds)):
         print(f"{name:<30} {value}")

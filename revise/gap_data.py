@@ -1,7 +1,7 @@
 """Training examples for the reviser: excerpts with gaps cut, and the AR and similarity fills.
 
 The similarity fill searches the excerpt's track around it, as inference searches the clip around
-a gap, so each example is cut with `match.search` seconds of surroundings and cropped after.
+a gap, so each example is cut with `match.search + match.context` samples of surroundings and cropped after.
 The fills are computed here, in the DataLoader workers, so the training loop only runs the
 networks. Validation examples draw their gaps from a fixed seed so the logged gap SNR is
 comparable from one validation to the next.

@@ -186,8 +186,8 @@ def fill_at_model_rate(
     known = np.where(mask.numpy(), 0.0, signal)
     hint = np.stack([ar_fill_many(channel, model_gaps, model.ar.order, model.ar.context) for channel in known])
     m = model.match
-    match = np.stack([match_fill_many(channel, model_gaps, m.search, m.context, m.candidates, model_unknown)
-                      for channel in hint])
+    match = hint if passes == 0 else np.stack(  # the draft alone never reads the match: skip its search
+        [match_fill_many(channel, model_gaps, m.search, m.context, m.candidates, model_unknown) for channel in hint])
     # the networks see CONTEXT_SECONDS around the gaps; the wider window was for the search
     context = round(CONTEXT_SECONDS * rate)
     crop = slice(max(0, model_gaps[0][0] - context), min(n, model_gaps[-1][1] + context))

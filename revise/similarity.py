@@ -7,8 +7,8 @@ normalised correlation of its own two sides with the gap's two sides,
 
     score(d) = (<x[d-c:d], left> + <x[d+n:d+n+c], right>) / sqrt(E_candidate * E_template),
 
-and the best `candidates` offsets (each scaled by its least-squares gain on the sides) are
-averaged, weighted by score: averaging keeps what the matches agree on and shrinks what they do
+and the best `candidates` offsets (each scaled by its least-squares gain on the sides, at most MAX_GAIN) are
+averaged, weighted by score**4: averaging keeps what the matches agree on and shrinks what they do
 not, which scored better than the single best match on the validation tracks (MODEL_CARD.md).
 
 The result is a hint for the reviser, not a fill on its own: it writes the matched sides too
@@ -27,6 +27,9 @@ _TINY = 1e-12
 # one by orders of magnitude, while similar scores average almost equally. On the validation
 # tracks this beat both the equal mean and the single best match (MODEL_CARD.md).
 SCORE_POWER = 4
+# A candidate much quieter than the gap's sides (a fade, a near-silent bar) can still correlate
+# well, and its least-squares gain then blows its interior up; 4 (12 dB) bounds that.
+MAX_GAIN = 4.0
 
 
 def match_fill_many(
@@ -69,18 +72,6 @@ def match_fill_many(
     return out
 
 
-def match_scores(
-    x: np.ndarray, gaps: list[tuple[int, int]], search: int = 48000, context: int = 1600
-) -> list[float | None]:
-    """The best candidate's normalised side correlation for each gap (None: no candidate). For reports."""
-    missing = np.zeros(len(x), dtype=bool)
-    for start, end in gaps:
-        missing[start:end] = True
-    known = np.where(missing, 0.0, np.asarray(x, dtype=np.float64))
-    found = [_match(known, missing, int(s), int(e), search, context, 1) for s, e in gaps]
-    return [None if match is None else match[2] for match in found]
-
-
 def _match(known, missing, start: int, end: int, search: int, context: int, count: int):
     """(first sample, aligned averaged candidate [left + n + right], best score) or None."""
     n, total = end - start, len(known)
@@ -111,7 +102,8 @@ def _match(known, missing, start: int, end: int, search: int, context: int, coun
         return None
     weights = score[picks] ** SCORE_POWER
     weights = weights / weights.sum()
-    segment = sum(w * numerator[d] / energy[d] * y[d : d + span] for w, d in zip(weights, picks))
+    gains = np.minimum(numerator[picks] / energy[picks], MAX_GAIN)
+    segment = sum(w * g * y[d : d + span] for w, g, d in zip(weights, gains, picks))
     return start - left, segment, float(score[picks[0]])
 
 

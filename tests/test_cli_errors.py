@@ -288,6 +288,8 @@ CASES = {
     "evaluate fill with a benchmark option": (["evaluate", "--reference", "{data}/clip.wav", "--estimate",
                                                "{data}/clip.wav", "--gap", "0.5:0.6", "--seed", "3"],
                                               "--seed belongs with --benchmark"),
+    "evaluate stream with a zero benchmark option": (["evaluate", "{data}/clip.wav", "--seed", "0"],
+                                                     "--seed belongs with --benchmark, not with AUDIO"),
 }
 
 

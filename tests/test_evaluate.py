@@ -196,12 +196,12 @@ def test_cli_fill_and_stream_modes(tmp_path, capsys):
 
 
 def test_cli_stream_mode_takes_the_frame_grid_from_the_model(model, tmp_path, capsys):
-    frame = FrameConfig(frame_length=512, hop_length=256)
+    frame = FrameConfig(sample_rate=8000, frame_length=512, hop_length=256)
     other = RevisionModel(frame, ModelConfig(hidden_size=8, drafter_layers=1, reviser_layers=1))
     export_model(other, tmp_path / "model")
     sf.write(str(tmp_path / "a.wav"), music(1.0, RATE), RATE, subtype="PCM_16")
     assert run(["evaluate", str(tmp_path / "a.wav"), "--model", str(tmp_path / "model")]) == 0
-    assert "L=512, H=256" in capsys.readouterr().out
+    assert "L=512, H=256 at 8000 Hz" in capsys.readouterr().out
     assert run(["evaluate", str(tmp_path / "a.wav"), "--model", str(tmp_path / "model"), "--hop", "128"]) == 0
     assert "L=512, H=128" in capsys.readouterr().out
 
