@@ -180,3 +180,17 @@ def anchor_edges(fill: torch.Tensor, anchor: torch.Tensor, start: int, end: int,
     fill_weight = torch.sin(0.5 * math.pi * (distance / ramp).clamp(max=1.0)).pow(2).to(fill.dtype).to(fill.device)
     out[..., start:end] = anchor[..., start:end] + fill_weight * (fill[..., start:end] - anchor[..., start:end])
     return out
+
+
+def band_limit(x: torch.Tensor, cutoff: float, width: float) -> torch.Tensor:
+    """Zero-phase low-pass along the last axis: [..., N] -> [..., N].
+
+    The FFT gain is 1 below cutoff - width/2, 0 above cutoff + width/2 and linear between;
+    `cutoff` and `width` are in cycles per sample (0.5 is Nyquist). The filter is circular, so
+    it suits a signal that is (near) zero at both ends, such as a tapered correction.
+    """
+    if not 0 < cutoff < 0.5 or width <= 0:
+        raise ValueError(f"cutoff must lie in (0, 0.5) and width be positive, got {cutoff} and {width}.")
+    frequency = torch.fft.rfftfreq(x.shape[-1], dtype=torch.float64)
+    gain = ((cutoff + width / 2 - frequency) / width).clamp(0.0, 1.0)
+    return torch.fft.irfft(torch.fft.rfft(x) * gain.to(x.dtype), n=x.shape[-1])

@@ -3,7 +3,8 @@
 The drafter is calibrated on the prompt (per-bin gains of its predictions against the truth)
 and each drafted frame gets fresh noise shaped like the drafter's own error on the prompt, so
 the continuation keeps the prompt's level and texture instead of decaying to a fixed frame.
-Revision runs in overlapping windows of frames, so memory stays flat with length.
+Revision runs in overlapping windows of frames, so memory stays flat with length, and the
+revised frames are brought back to the draft's level (`keep_level`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ NO_PROMPT_CORNER_HZ = 500.0  # the no-prompt innovation spectrum falls 6 dB per 
 NO_PROMPT_SECONDS = 1.0  # without a prompt, generation continues this much seeded noise (then dropped)
 LOUD_QUANTILE = 0.95  # drafted predictions are held below the energy of the prompt's loudest 5% of frames
 LIMITER_KNEE = 0.9  # generated peaks above this are bent smoothly below full scale instead of clipped
+# The reviser is trained for gap SNR, so where it cannot predict it returns something near the
+# conditional mean, quieter than music: on a loud prompt one pass left generation 8x quieter than
+# the draft. Revised frames are brought back to the draft's level, smoothed over this many frames.
+LEVEL_FRAMES = 25
 
 
 def generate(
@@ -82,6 +87,7 @@ def generate(
         ceiling = loud_frame_energy(features[:, :first], level, model.frame)
         drafted = sample_draft(model.drafter, features, first, calibration.draft_gain, noise, model.frame, ceiling)
         revised = revise_windowed(model, drafted, to_fill.unsqueeze(0), passes, schedule, calibration.revision_gain)
+        revised = torch.where(to_fill[None, :, None], keep_level(revised, drafted, LEVEL_FRAMES), revised)
         joiner = synthesise if join == "crossfade" else naive_join
         wave = joiner(revised, total, model.frame)
     out = splice(signal.double(), wave.double(), start, total, model.frame.hop_length)[0].numpy()
@@ -278,6 +284,20 @@ def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, se
     if not include_prompt or prompt is None:
         return continuation.astype(np.float32)
     return np.concatenate([prompt, continuation]).astype(np.float32)
+
+
+def keep_level(revised: torch.Tensor, reference: torch.Tensor, smoothing: int) -> torch.Tensor:
+    """Scale each frame of `revised` to the energy of `reference`, both averaged over `smoothing`
+    frames around it. [B, T, F] -> [B, T, F]; frame energy is the features' sum of squares (both
+    encodings are orthonormal), so the scaling keeps each frame's shape and only moves its level."""
+    def smoothed(features: torch.Tensor) -> torch.Tensor:  # [B, T]
+        energy = features.double().pow(2).sum(-1, keepdim=True).transpose(1, 2)  # [B, 1, T]
+        pooled = torch.nn.functional.avg_pool1d(energy, smoothing, stride=1, padding=smoothing // 2,
+                                                count_include_pad=False)
+        return pooled[:, 0, : features.shape[1]]
+
+    gain = torch.sqrt(smoothed(reference) / smoothed(revised).clamp_min(1e-12))
+    return (revised * gain.unsqueeze(-1).to(revised.dtype))
 
 
 def revise_windowed(

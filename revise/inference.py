@@ -3,8 +3,9 @@
 Inpainting works gap by gap: a window around each gap (or group of nearby gaps) is resampled to
 the model rate; the AR fill and the similarity fill (searched over the model's `match.search`
 samples on each side) give the hints; on CONTEXT_SECONDS around the gaps the drafter drafts and
-the reviser runs its passes; the result is resampled back and crossfaded into the original. Samples outside
-each gap and its crossfade margin are copied from the input untouched.
+the reviser runs its passes; its change to the AR hint fades in from each gap edge and is kept
+below the model rate's band edge; the result is resampled back and crossfaded into the original.
+Samples outside each gap and its crossfade margin are copied from the input untouched.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from revise.audio import from_float, resample, to_float
 from revise.autoregressive import ar_fill_many
 from revise.checkpoint import load_model
 from revise.config import ScheduleName
-from revise.framing import analyse, anchor_edges, splice, synthesise
+from revise.framing import analyse, anchor_edges, band_limit, splice, synthesise
 from revise.masking import frame_mask, sample_mask
 from revise.model import RevisionModel
 from revise.passes import draft, revise
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 MAX_GAP_SECONDS = 1.0  # the longest single gap filled in one piece (the reviser trains on up to 0.5 s)
 CONTEXT_SECONDS = 0.3  # audio the networks see on each side of a gap
 EDGE_RAMP = 128  # model-rate samples (one hop, 8 ms) over which a revised gap fades in from its AR hint
+# The reviser's change to the hint is kept below 0.47 x the model rate (7.5 kHz at 16 kHz, fading
+# over 250 Hz): audio resampled to the model rate (soxr HQ) holds next to nothing above it, and
+# the raw-frame networks put up to 30 dB more there than the reference has (MODEL_CARD.md).
+CORRECTION_CUTOFF, CORRECTION_WIDTH = 0.46875, 0.015625
 RESAMPLER_GUARD = 16  # model-rate samples next to a gap treated as unknown when resampling smears it
 
 
@@ -201,7 +206,8 @@ def fill_at_model_rate(
         anchor = torch.from_numpy(hint)
         for start, end in model_gaps:
             filled = anchor_edges(filled, anchor, start, end, EDGE_RAMP)
-        filled = torch.where(mask, filled, anchor)
+        change = torch.where(mask, filled - anchor, 0.0)  # zero at the gap edges, by the ramp
+        filled = torch.where(mask, anchor + band_limit(change, CORRECTION_CUTOFF, CORRECTION_WIDTH), anchor)
     filled = filled.numpy()
     if resampled:
         filled = fit_length(resample(filled.T, rate, sample_rate).T, window.shape[-1])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from revise.config import FrameConfig
 from revise.framing import (
     analyse,
+    band_limit,
     decode,
     encode,
     fade_in,
@@ -299,3 +300,19 @@ def test_anchor_edges_starts_on_the_anchor_and_fades_to_the_fill(start, end, ram
     assert torch.allclose(weight[:, [0, -1]], torch.full((2, 2), edge, dtype=torch.float64))
     if end - start > 2 * ramp:
         assert torch.allclose(weight[:, ramp : end - start - ramp], torch.ones(1, dtype=torch.float64))
+
+
+def test_band_limit_keeps_the_passband_and_removes_the_stopband():
+    n = 1024
+    t = torch.arange(n, dtype=torch.float64)
+    low, high, edge = (torch.sin(2 * math.pi * k * t / n) for k in (100, 500, 480))  # 480/1024 = cutoff
+    assert torch.allclose(band_limit(low, 0.46875, 0.015625), low, atol=1e-10)
+    assert band_limit(high, 0.46875, 0.015625).abs().max() < 1e-10
+    assert torch.allclose(band_limit(edge, 0.46875, 0.015625), 0.5 * edge, atol=1e-10)  # halfway down the ramp
+    assert band_limit(torch.stack([low, high]), 0.46875, 0.015625).shape == (2, n)
+
+
+@pytest.mark.parametrize("cutoff, width", [(0.0, 0.01), (0.5, 0.01), (0.3, 0.0)])
+def test_band_limit_refuses_bad_settings(cutoff, width):
+    with pytest.raises(ValueError, match="cutoff"):
+        band_limit(torch.zeros(16), cutoff, width)

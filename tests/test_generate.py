@@ -187,3 +187,16 @@ def test_drafted_predictions_never_exceed_the_ceiling():
         drafted = generation.sample_draft(model.drafter, features, 5, gain, noise, frame, ceiling=2.0)
     energies = drafted[0, 5:].pow(2).sum(-1)
     assert torch.allclose(energies, torch.full_like(energies, 2.0), rtol=1e-4)
+
+
+def test_keep_level_moves_only_the_level_of_each_frame():
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.randn(2, 40, 16, generator=generator)
+    shape = torch.randn(2, 40, 16, generator=generator)
+    revised = 0.1 * shape * reference.pow(2).sum(-1, keepdim=True).sqrt() / shape.pow(2).sum(-1, keepdim=True).sqrt()
+    kept = generation.keep_level(revised, reference, 1)  # no smoothing: each frame gets exactly the reference's energy
+    assert torch.allclose(kept.pow(2).sum(-1), reference.pow(2).sum(-1), rtol=1e-5)
+    assert torch.allclose(kept / kept.norm(dim=-1, keepdim=True), shape / shape.norm(dim=-1, keepdim=True), atol=1e-5)
+    smoothed = generation.keep_level(revised, reference, 5)
+    ratio = smoothed.pow(2).sum(-1).mean() / reference.pow(2).sum(-1).mean()
+    assert 0.7 < float(ratio) < 1.3

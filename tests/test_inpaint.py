@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import numpy as np
@@ -83,6 +84,22 @@ def test_untrained_reviser_reproduces_the_ar_fill(model):
     out = inpaint(audio, 16000, [(0.5, 0.55)], model=model, passes=1)
     expected = ar_fill(audio, 8000, 8800, model.ar.order, model.ar.context)
     np.testing.assert_allclose(out[8000:8800], expected[8000:8800], atol=1e-5)
+
+
+def test_the_revisers_change_to_the_hint_stays_below_the_band_edge(model):
+    """Random reviser weights make a loud broadband change; above 7.5 kHz nothing of it is left."""
+    noisy = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for parameter in noisy.reviser.parameters():
+            parameter.copy_(0.3 * torch.randn(parameter.shape, generator=generator))
+    audio = music(1.0, 16000)[:, 0]
+    out = inpaint(audio, 16000, [(0.5, 0.6)], model=noisy, passes=1)
+    change = (out - ar_fill(audio, 8000, 9600, model.ar.order, model.ar.context))[8000:9600]
+    power = np.abs(np.fft.rfft(change * np.hanning(len(change)))) ** 2
+    above = np.fft.rfftfreq(len(change), 1 / 16000) > 7700
+    assert np.sqrt(np.mean(change**2)) > 0.01  # the reviser did change the hint
+    assert power[above].sum() < 1e-4 * power.sum()
 
 
 def test_passes_zero_gives_the_draft_not_the_ar_fill(model):
