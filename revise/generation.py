@@ -87,7 +87,7 @@ def generate(
         ceiling = loud_frame_energy(features[:, :first], level, model.frame)
         drafted = sample_draft(model.drafter, features, first, calibration.draft_gain, noise, model.frame, ceiling)
         revised = revise_windowed(model, drafted, to_fill.unsqueeze(0), passes, schedule, calibration.revision_gain)
-        revised = torch.where(to_fill[None, :, None], keep_level(revised, drafted, LEVEL_FRAMES), revised)
+        revised = keep_level(revised, drafted, to_fill.unsqueeze(0), LEVEL_FRAMES)
         joiner = synthesise if join == "crossfade" else naive_join
         wave = joiner(revised, total, model.frame)
     out = splice(signal.double(), wave.double(), start, total, model.frame.hop_length)[0].numpy()
@@ -286,18 +286,26 @@ def _finish_generation(out, start, prompt, prompt_rate, rate, include_prompt, se
     return np.concatenate([prompt, continuation]).astype(np.float32)
 
 
-def keep_level(revised: torch.Tensor, reference: torch.Tensor, smoothing: int) -> torch.Tensor:
-    """Scale each frame of `revised` to the energy of `reference`, both averaged over `smoothing`
-    frames around it. [B, T, F] -> [B, T, F]; frame energy is the features' sum of squares (both
-    encodings are orthonormal), so the scaling keeps each frame's shape and only moves its level."""
-    def smoothed(features: torch.Tensor) -> torch.Tensor:  # [B, T]
-        energy = features.double().pow(2).sum(-1, keepdim=True).transpose(1, 2)  # [B, 1, T]
-        pooled = torch.nn.functional.avg_pool1d(energy, smoothing, stride=1, padding=smoothing // 2,
-                                                count_include_pad=False)
-        return pooled[:, 0, : features.shape[1]]
+def keep_level(revised: torch.Tensor, reference: torch.Tensor, to_fill: torch.Tensor, smoothing: int) -> torch.Tensor:
+    """Scale each `to_fill` frame of `revised` to the level of `reference`, both averaged over the
+    `smoothing` (odd) frames centred on it that are also `to_fill`, so known frames next to a
+    filled run never pull its gain towards 1. revised, reference: [B, T, F]; to_fill: bool [B, T].
+    The level is the features' sum of squares, proportional to the frame's energy in both
+    encodings, so the scaling keeps each frame's shape and only moves its level."""
+    if smoothing < 1 or smoothing % 2 == 0:
+        raise ValueError(f"smoothing must be a positive odd number of frames, got {smoothing}.")
+    weight = to_fill.double().unsqueeze(1)  # [B, 1, T]
 
-    gain = torch.sqrt(smoothed(reference) / smoothed(revised).clamp_min(1e-12))
-    return (revised * gain.unsqueeze(-1).to(revised.dtype))
+    def pooled(values: torch.Tensor) -> torch.Tensor:  # [B, 1, T] -> [B, T], sums over the window
+        return torch.nn.functional.avg_pool1d(values, smoothing, stride=1, padding=smoothing // 2,
+                                              count_include_pad=True)[:, 0]
+
+    def level(features: torch.Tensor) -> torch.Tensor:  # [B, T]
+        energy = features.double().pow(2).sum(-1).unsqueeze(1)
+        return pooled(energy * weight) / pooled(weight).clamp_min(1e-12)
+
+    gain = torch.sqrt(level(reference) / level(revised).clamp_min(1e-12))
+    return torch.where(to_fill.unsqueeze(-1), revised * gain.unsqueeze(-1).to(revised.dtype), revised)
 
 
 def revise_windowed(

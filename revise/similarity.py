@@ -62,18 +62,19 @@ def match_fill_many(
     matches = [_match(known, missing, int(s), int(e), search, context, candidates) for s, e in gaps]
     for match in matches:  # sides first, interiors last
         if match is not None:
-            first, segment, _ = match
+            first, segment = match
             keep = ~missing[first : first + len(segment)]
             out[first : first + len(segment)][keep] = segment[keep]
     for (start, end), match in zip(gaps, matches):
         if match is not None:
-            first, segment, _ = match
+            first, segment = match
             out[start:end] = segment[start - first : end - first]
     return out
 
 
 def _match(known, missing, start: int, end: int, search: int, context: int, count: int):
-    """(first sample, aligned averaged candidate [left + n + right], best score) or None."""
+    """(first sample, aligned averaged candidate [left + n + right]) or None. Picks have positive
+    scores, so their least-squares gains are positive too and MAX_GAIN bounds them."""
     n, total = end - start, len(known)
     left, right = _known_run(missing[max(0, start - context) : start][::-1]), _known_run(missing[end : end + context])
     if left + right == 0:
@@ -104,7 +105,7 @@ def _match(known, missing, start: int, end: int, search: int, context: int, coun
     weights = weights / weights.sum()
     gains = np.minimum(numerator[picks] / energy[picks], MAX_GAIN)
     segment = sum(w * g * y[d : d + span] for w, g, d in zip(weights, gains, picks))
-    return start - left, segment, float(score[picks[0]])
+    return start - left, segment
 
 
 def _known_run(missing: np.ndarray) -> int:

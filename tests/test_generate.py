@@ -189,14 +189,23 @@ def test_drafted_predictions_never_exceed_the_ceiling():
     assert torch.allclose(energies, torch.full_like(energies, 2.0), rtol=1e-4)
 
 
-def test_keep_level_moves_only_the_level_of_each_frame():
+def test_keep_level_moves_only_the_level_of_each_filled_frame():
     generator = torch.Generator().manual_seed(0)
     reference = torch.randn(2, 40, 16, generator=generator)
     shape = torch.randn(2, 40, 16, generator=generator)
-    revised = 0.1 * shape * reference.pow(2).sum(-1, keepdim=True).sqrt() / shape.pow(2).sum(-1, keepdim=True).sqrt()
-    kept = generation.keep_level(revised, reference, 1)  # no smoothing: each frame gets exactly the reference's energy
+    revised = 0.1 * shape * reference.norm(dim=-1, keepdim=True) / shape.norm(dim=-1, keepdim=True)
+    everywhere = torch.ones(2, 40, dtype=torch.bool)
+    kept = generation.keep_level(revised, reference, everywhere, 1)  # each frame gets the reference's energy
     assert torch.allclose(kept.pow(2).sum(-1), reference.pow(2).sum(-1), rtol=1e-5)
     assert torch.allclose(kept / kept.norm(dim=-1, keepdim=True), shape / shape.norm(dim=-1, keepdim=True), atol=1e-5)
-    smoothed = generation.keep_level(revised, reference, 5)
-    ratio = smoothed.pow(2).sum(-1).mean() / reference.pow(2).sum(-1).mean()
-    assert 0.7 < float(ratio) < 1.3
+
+
+def test_keep_level_is_not_pulled_down_by_known_frames_before_a_filled_run():
+    # a steady draft, revised 8x quieter after 20 known frames, where the revision equals the draft
+    reference = torch.ones(1, 60, 16)
+    to_fill = torch.arange(60).unsqueeze(0) >= 20
+    revised = torch.where(to_fill.unsqueeze(-1), reference / 8, reference)
+    kept = generation.keep_level(revised, reference, to_fill, 25)
+    assert torch.allclose(kept, reference)
+    with pytest.raises(ValueError, match="odd"):
+        generation.keep_level(revised, reference, to_fill, 24)
