@@ -294,15 +294,11 @@ def keep_level(revised: torch.Tensor, reference: torch.Tensor, to_fill: torch.Te
     encodings, so the scaling keeps each frame's shape and only moves its level."""
     if smoothing < 1 or smoothing % 2 == 0:
         raise ValueError(f"smoothing must be a positive odd number of frames, got {smoothing}.")
-    weight = to_fill.double().unsqueeze(1)  # [B, 1, T]
+    weight = to_fill.double()
 
-    def pooled(values: torch.Tensor) -> torch.Tensor:  # [B, 1, T] -> [B, T], sums over the window
-        return torch.nn.functional.avg_pool1d(values, smoothing, stride=1, padding=smoothing // 2,
-                                              count_include_pad=True)[:, 0]
-
-    def level(features: torch.Tensor) -> torch.Tensor:  # [B, T]
-        energy = features.double().pow(2).sum(-1).unsqueeze(1)
-        return pooled(energy * weight) / pooled(weight).clamp_min(1e-12)
+    def level(features: torch.Tensor) -> torch.Tensor:  # [B, T]: filled frames' energy summed over the window
+        energy = (features.double().pow(2).sum(-1) * weight).unsqueeze(1)  # [B, 1, T]
+        return torch.nn.functional.avg_pool1d(energy, smoothing, stride=1, padding=smoothing // 2)[:, 0]
 
     gain = torch.sqrt(level(reference) / level(revised).clamp_min(1e-12))
     return torch.where(to_fill.unsqueeze(-1), revised * gain.unsqueeze(-1).to(revised.dtype), revised)

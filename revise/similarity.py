@@ -7,9 +7,10 @@ normalised correlation of its own two sides with the gap's two sides,
 
     score(d) = (<x[d-c:d], left> + <x[d+n:d+n+c], right>) / sqrt(E_candidate * E_template),
 
-and the best `candidates` offsets (each scaled by its least-squares gain on the sides, at most MAX_GAIN) are
-averaged, weighted by score**4: averaging keeps what the matches agree on and shrinks what they do
-not, which scored better than the single best match on the validation tracks (MODEL_CARD.md).
+and the best `candidates` offsets (each scaled by its least-squares gain on the sides, at most
+MAX_GAIN) are averaged, weighted by score**4: averaging keeps what the matches agree on and
+shrinks what they do not, which scored better than the single best match on the validation
+tracks (MODEL_CARD.md).
 
 The result is a hint for the reviser, not a fill on its own: it writes the matched sides too
 (the candidates' `context` samples on each side of the gap), so the reviser, seeing them next to
