@@ -95,7 +95,9 @@ def revision_masks(to_fill: torch.Tensor, passes: int, schedule: ScheduleName) -
 
 def _runs(row: torch.Tensor) -> list[tuple[int, int]]:
     """[first, last) index pairs of the True runs in a 1-D bool tensor."""
-    padded = torch.cat([torch.zeros(1, dtype=torch.int8), row.to(torch.int8), torch.zeros(1, dtype=torch.int8)])
+    # the runs are read on the host anyway (.tolist()), so find them there, whatever the device
+    zero = torch.zeros(1, dtype=torch.int8)
+    padded = torch.cat([zero, row.to("cpu", torch.int8), zero])
     edges = torch.diff(padded)
     starts = torch.nonzero(edges == 1).flatten().tolist()
     ends = torch.nonzero(edges == -1).flatten().tolist()

@@ -238,3 +238,13 @@ def test_bad_schedule_or_pass_count_is_refused():
         revision_masks(example_to_fill(), 2, "spiral")
     with pytest.raises(ValueError, match="passes must be >= 0"):
         revision_masks(example_to_fill(), -1, "all")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_masks_of_a_gpu_tensor_stay_on_the_gpu_and_match_the_cpu(schedule):
+    # training on a GPU once failed here: the run finder mixed a CPU constant into a CUDA cat
+    to_fill = example_to_fill()
+    on_gpu = revision_masks(to_fill.cuda(), 3, schedule)
+    assert all(mask.is_cuda for mask in on_gpu)
+    assert all(torch.equal(g.cpu(), c) for g, c in zip(on_gpu, revision_masks(to_fill, 3, schedule)))
