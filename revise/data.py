@@ -49,8 +49,8 @@ def find_audio_files(root: str | Path) -> list[Path]:
 
 
 def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+    try:  # abspath, not resolve: a symlinked track belongs to the folder that holds the link
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
     except ValueError:
         raise ValueError(f"{path} is not inside the audio folder {root}.") from None
 

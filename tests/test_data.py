@@ -70,6 +70,15 @@ def test_split_by_track_is_disjoint_deterministic_and_spread(folder):
     assert (train, val) == split_tracks(list(reversed(files)), folder, 0.3)
 
 
+def test_a_folder_of_symlinked_tracks_splits_like_the_tracks(folder, tmp_path):
+    links = tmp_path / "links"
+    links.mkdir()
+    for track in find_audio_files(folder):  # links named after the tracks, elsewhere on disk
+        (links / track.relative_to(folder).as_posix().replace("/", "__")).symlink_to(track)
+    train, val = split_tracks(find_audio_files(links), links, 0.3)
+    assert len(train) == 5 and len(val) == 2 and all(p.parent == links for p in train + val)
+
+
 def test_split_needs_two_files(tmp_path):
     only = tone(tmp_path / "one.wav")
     with pytest.raises(ValueError, match="at least 2"):
