@@ -85,6 +85,9 @@ def _add_train(commands) -> None:
     p.add_argument("--output-dir", type=Path, help="where checkpoints, logs and the model go (overrides train.output_dir)")
     p.add_argument("--max-steps", type=non_negative_int, help="override train.max_steps")
     p.add_argument("--fresh", action="store_true", help="ignore an existing last checkpoint instead of resuming")
+    p.add_argument("--init", metavar="MODEL",
+                   help="fine-tune: a new run starts from this model folder's weights ('default': the shipped "
+                        "model); the config must have its frame, model, ar and match settings")
     p.set_defaults(run=_run_train)
 
 
@@ -140,7 +143,8 @@ def _run_train(args: argparse.Namespace) -> None:
     config = load_config(args.config)
     from revise.fit import run_training  # Lightning is imported only once the config is good
 
-    model_dir = run_training(config, args.data_root, args.output_dir, args.max_steps, resume=not args.fresh)
+    model_dir = run_training(config, args.data_root, args.output_dir, args.max_steps, resume=not args.fresh,
+                             init=args.init)
     print(f"trained model exported to {model_dir}")
 
 

@@ -12,7 +12,8 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
-from revise.checkpoint import ModelFileError, export_model, model_from_lightning_checkpoint
+from revise.checkpoint import ModelFileError, export_model, load_model, model_from_lightning_checkpoint
+from revise.model import RevisionModel
 from revise.config import Config, to_dict
 from revise.gap_data import RevisionDataModule
 from revise.training import RevisionTask
@@ -63,8 +64,13 @@ def run_training(
     output_dir: Path | None = None,
     max_steps: int | None = None,
     resume: bool = True,
+    init: str | Path | None = None,
 ) -> Path:
-    """Train, resuming from `<output_dir>/checkpoints/last.ckpt` if present; returns the exported model folder."""
+    """Train, resuming from `<output_dir>/checkpoints/last.ckpt` if present; returns the exported model folder.
+
+    `init`: a new run starts from this exported model's weights ("default": the shipped model)
+    instead of at random, to fine-tune it; a resumed run continues from its checkpoint instead.
+    """
     config = apply_overrides(config, data_root, output_dir, max_steps)
     out = Path(config.train.output_dir)
     if out.exists() and not out.is_dir():
@@ -72,6 +78,7 @@ def run_training(
     checkpoints = out / "checkpoints"
     last = checkpoints / "last.ckpt"
     resume_from = str(last) if resume and _check_resumable(last, config) else None
+    start = _initial_model(init, config) if init is not None and resume_from is None else None
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     datamodule = RevisionDataModule(config)
@@ -84,9 +91,12 @@ def run_training(
         ) from None
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     task = RevisionTask(to_dict(config))
+    if start is not None:
+        task.model.load_state_dict(start.state_dict(), strict=True)
+        log.info("starting from the weights of %s", init)
     trainer = build_trainer(config, checkpoints)
     if resume_from:
-        log.info("resuming from %s", resume_from)
+        log.info("resuming from %s%s", resume_from, " (--init applies only to a new run)" if init else "")
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
     except BaseException:
@@ -117,6 +127,23 @@ def _check_resumable(last: Path, config: Config) -> bool:
         )
     return True
 
+
+
+def _initial_model(init: str | Path, config: Config) -> RevisionModel:
+    """The exported model a new run starts from; refuses one whose shape or settings differ from `config`."""
+    model = load_model(None if str(init) == "default" else init)
+    differing = [name for name in ("frame", "model", "ar", "match") if to_dict(getattr(model, name)) != to_dict(getattr(config, name))]
+    if differing:
+        raise ModelFileError(
+            f"cannot start from {init}: its {_listed(differing)} settings differ from the config's; "
+            "train with the model's settings or drop --init."
+        )
+    return model
+
+
+def _listed(names: list[str]) -> str:
+    """["a", "b", "c"] -> "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _close_progress_bars(trainer: L.Trainer) -> None:

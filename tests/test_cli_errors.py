@@ -252,6 +252,9 @@ CASES = {
     "train data folder only silence": (_with(TRAIN, "--data-root", "{data}/silent"), "no usable audio.*silent"),
     "train output dir is a file": (_with(TRAIN, "--output-dir", "{data}/a_file"), "is a file; choose another"),
     "train zero steps": (TRAIN + ["--max-steps", "0"], "max_steps .*must be positive"),
+    "train init missing": (TRAIN + ["--init", "{data}/nope"], "model .*nope does not exist"),
+    "train init corrupted": (TRAIN + ["--init", "{data}/model_bad_json"], "corrupted"),
+    "train init of another shape": (TRAIN + ["--init", "{data}/model"], "cannot start from .*: its frame, model and ar settings differ"),
     "train negative steps": (TRAIN + ["--max-steps", "-3"], "argument --max-steps: '-3' must be 0 or more"),
     # export
     "export missing checkpoint": (["export", "{data}/nope.ckpt", "{out}/model"], "nope.ckpt does not exist"),

@@ -22,7 +22,7 @@ import torch
 import yaml
 
 from revise import fit, training
-from revise.checkpoint import load_model, model_from_lightning_checkpoint
+from revise.checkpoint import ModelFileError, export_model, load_model, model_from_lightning_checkpoint
 from revise.config import Config, load_config, to_dict
 from revise.fit import run_training
 from revise.framing import analyse
@@ -251,6 +251,48 @@ def test_resume_continues_from_the_last_checkpoint(tiny_config, monkeypatch):
     assert seen == [] and checkpoint_step(checkpoints / "last.ckpt") == 6
 
 
+def _distinct_model(model):
+    """`model` with every weight moved, so it cannot match a fresh run's random start by chance."""
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.125)
+    return model
+
+
+def test_init_starts_a_new_run_from_an_exported_model(tiny_config, tiny_model, tmp_path, monkeypatch):
+    start = export_model(_distinct_model(tiny_model), tmp_path / "start")
+    first_weights = []
+    original = RevisionTask.training_step
+
+    def recording(self, batch, batch_index):
+        if not first_weights:
+            first_weights.append({k: v.detach().clone() for k, v in self.model.state_dict().items()})
+        return original(self, batch, batch_index)
+
+    monkeypatch.setattr(RevisionTask, "training_step", recording)
+    exported = run_training(tiny_config, max_steps=2, init=start)
+    expected = load_model(start).state_dict()
+    assert all(torch.equal(first_weights[0][k], expected[k]) for k in expected)
+    trained = load_model(exported).state_dict()
+    assert any(not torch.equal(trained[k], expected[k]) for k in expected), "the run trained on from there"
+
+
+def test_init_is_refused_for_a_model_of_other_settings(tiny_config, tiny_model, tmp_path):
+    start = export_model(tiny_model, tmp_path / "start")
+    other = dataclasses.replace(tiny_config, ar=dataclasses.replace(tiny_config.ar, order=20))
+    with pytest.raises(ModelFileError, match="cannot start from .*: its ar settings differ"):
+        run_training(other, init=start)
+    assert not Path(tiny_config.train.output_dir).exists(), "refused before any folder was made"
+
+
+def test_a_resumed_run_continues_its_checkpoint_not_the_init(tiny_config, tiny_model, tmp_path, monkeypatch):
+    seen = count_training_steps(monkeypatch)
+    run_training(tiny_config, max_steps=3)
+    seen.clear()
+    run_training(tiny_config, max_steps=5, init=export_model(tiny_model, tmp_path / "start"))
+    assert seen == [3, 4]
+
+
 def test_resume_false_starts_again(tiny_config, monkeypatch):
     seen = count_training_steps(monkeypatch)
     run_training(tiny_config, max_steps=3)
@@ -299,10 +341,17 @@ def test_a_killed_run_resumes_with_the_step_count_continuing(tiny_config, tmp_pa
 # --- (e) config files -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["tiny", "default", "large"])
+@pytest.mark.parametrize("name", ["tiny", "default", "large", "finetune"])
 def test_shipped_configs_load(name):
     config = load_config(REPO / "configs" / f"{name}.yaml")
     assert isinstance(config, Config)
+
+
+@pytest.mark.parametrize("name", ["default", "finetune"])
+def test_the_shipped_model_can_start_a_run_of_these_configs(name):
+    config, shipped = load_config(REPO / "configs" / f"{name}.yaml"), load_model(None)
+    assert fit._initial_model("default", config) is not None
+    assert all(getattr(shipped, part) == getattr(config, part) for part in ("frame", "model", "ar", "match"))
 
 
 @pytest.mark.parametrize(
