@@ -13,9 +13,9 @@ from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
 from revise.checkpoint import ModelFileError, export_model, load_model, model_from_lightning_checkpoint
-from revise.model import RevisionModel
 from revise.config import Config, to_dict
 from revise.gap_data import RevisionDataModule
+from revise.model import RevisionModel
 from revise.training import RevisionTask
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def _check_resumable(last: Path, config: Config) -> bool:
         raise ModelFileError(
             f"cannot resume from {last}: it is not a readable revise checkpoint; pass --fresh to start over."
         ) from None
-    if any(to_dict(getattr(model, name)) != to_dict(getattr(config, name)) for name in ("frame", "model", "ar", "match")):
+    if _differing_settings(model, config):
         raise ModelFileError(
             f"cannot resume from {last}: it was trained with other frame, model, ar or match settings; "
             "pass --fresh to start over or choose another --output-dir."
@@ -128,17 +128,22 @@ def _check_resumable(last: Path, config: Config) -> bool:
     return True
 
 
-
 def _initial_model(init: str | Path, config: Config) -> RevisionModel:
     """The exported model a new run starts from; refuses one whose shape or settings differ from `config`."""
     model = load_model(None if str(init) == "default" else init)
-    differing = [name for name in ("frame", "model", "ar", "match") if to_dict(getattr(model, name)) != to_dict(getattr(config, name))]
+    differing = _differing_settings(model, config)
     if differing:
         raise ModelFileError(
             f"cannot start from {init}: its {_listed(differing)} settings differ from the config's; "
             "train with the model's settings or drop --init."
         )
     return model
+
+
+def _differing_settings(model: RevisionModel, config: Config) -> list[str]:
+    """The settings a model's weights depend on (frame, model, ar, match) that differ from `config`'s."""
+    names = ("frame", "model", "ar", "match")
+    return [name for name in names if to_dict(getattr(model, name)) != to_dict(getattr(config, name))]
 
 
 def _listed(names: list[str]) -> str:
