@@ -131,7 +131,7 @@ def _passes_lines(results: BenchmarkResults) -> list[str]:
         best_k, best = max(runs, key=lambda run: run[1])
         worse = [f"{k} ({v - zero:+.2f} dB)" for k, v in runs if v < zero]
         tail = f"below passes 0: {', '.join(worse)}" if worse else "no number of passes is below passes 0"
-        lines.append(f"- **{label} ms**: best is {best_k} pass{'' if best_k == 1 else 'es'} at {best:.2f} dB, "
+        lines.append(f"- **{label} ms**: best is {_count_passes(best_k)} at {best:.2f} dB, "
                      f"{best - zero:+.2f} dB over passes 0; {tail}.")
     return lines
 
@@ -146,7 +146,7 @@ def markdown_report(results: BenchmarkResults) -> str:
         f"Methods: `zero` fills silence; `ar` is two-sided Burg AR extrapolation (order {s['ar_baseline']['order']}, "
         f"{s['ar_baseline']['context']} samples of context per side) with a raised-cosine crossfade; `passes=0` is the "
         f"drafter's draft joined by crossfade with no revision; `revise passes=K` adds K revision passes "
-        f"(schedule `{s['schedule']}`). The model's default is {s['default_passes']} passes"
+        f"(schedule `{s['schedule']}`). The model's default is {_count_passes(s['default_passes'])}"
         + (f"; model `{s['model_path']}`." if "model_path" in s else "."), "",
     ]
     for metric, title in _TABLES:
@@ -240,3 +240,7 @@ def _plot_worst_seam(w: WorstSeam) -> Figure:
     est_spec.set_xlabel("time in the window (s)")
     return figure
 
+
+def _count_passes(count: int) -> str:
+    """1 -> "1 pass", 2 -> "2 passes"."""
+    return f"{count} pass" if count == 1 else f"{count} passes"

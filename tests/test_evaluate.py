@@ -252,3 +252,10 @@ def test_cli_bad_input_exits_2_and_writes_nothing(bad_inputs, clips, model_dir, 
     assert run(["evaluate", *argv]) == 2
     assert message in capsys.readouterr().err
     assert sorted(bad_inputs.rglob("*")) == before
+
+
+@pytest.mark.parametrize(("count", "words"), [(0, "0 passes"), (1, "1 pass"), (2, "2 passes")])
+def test_report_counts_passes_in_words(count, words):
+    from revise.report import _count_passes
+
+    assert _count_passes(count) == words
