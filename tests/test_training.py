@@ -341,13 +341,13 @@ def test_a_killed_run_resumes_with_the_step_count_continuing(tiny_config, tmp_pa
 # --- (e) config files -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["tiny", "default", "large", "finetune"])
+@pytest.mark.parametrize("name", ["tiny", "default", "default_stage2", "large", "finetune"])
 def test_shipped_configs_load(name):
     config = load_config(REPO / "configs" / f"{name}.yaml")
     assert isinstance(config, Config)
 
 
-@pytest.mark.parametrize("name", ["default", "finetune"])
+@pytest.mark.parametrize("name", ["default", "default_stage2", "finetune"])
 def test_the_shipped_model_can_start_a_run_of_these_configs(name):
     config, shipped = load_config(REPO / "configs" / f"{name}.yaml"), load_model(None)
     assert fit._initial_model("default", config) is not None
