@@ -1,8 +1,33 @@
-"""revise: generate and repair audio with a draft-then-revise pair of recurrent networks."""
+"""revise: generate and repair audio with a draft-then-revise pair of recurrent networks.
 
-from revise.checkpoint import export_model, load_model
-from revise.generation import generate
-from revise.inference import MAX_GAP_SECONDS, inpaint
+The public API is loaded on first use, so `import revise` (and `revise --help`) stays fast and
+imports no torch: `inpaint`, `generate`, `load_model`, `export_model` and `MAX_GAP_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["MAX_GAP_SECONDS", "export_model", "generate", "inpaint", "load_model"]
 __version__ = "0.1.0"
+
+_HOMES = {
+    "MAX_GAP_SECONDS": "revise.inpainting",
+    "inpaint": "revise.inpainting",
+    "generate": "revise.generation",
+    "load_model": "revise.checkpoint",
+    "export_model": "revise.checkpoint",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'revise' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

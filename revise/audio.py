@@ -222,6 +222,13 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int, quality: str = "HQ") ->
     return soxr.resample(np.ascontiguousarray(x), rate_in, rate_out, quality=quality)
 
 
+def fit_length(x: np.ndarray, length: int) -> np.ndarray:
+    """Crop or zero-pad the last axis to `length` (resampling can be off by a sample)."""
+    if x.shape[-1] >= length:
+        return x[..., :length]
+    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, length - x.shape[-1])])
+
+
 def audio_format(path: str | Path) -> tuple[str, str | None]:
     """(libsndfile format, default subtype) for an output path, from its suffix."""
     suffix = Path(path).suffix.lower()

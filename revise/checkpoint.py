@@ -1,9 +1,10 @@
 """Export and load trained models: safetensors weights plus a JSON config with a format version.
 
 An exported model is a folder holding `model.safetensors` and `config.json`. Loading never
-executes code from a file: weights come from safetensors, Lightning checkpoints are read with
-`weights_only=True`, and every tensor name and shape must match the architecture the JSON
-describes (strict loading). A checksum in the JSON catches corrupted weights.
+executes code from a file: weights come from safetensors (training checkpoints are read by
+`revise.train.checkpoints` with `weights_only=True`), and every tensor name and shape must match
+the architecture the JSON describes (strict loading). A checksum in the JSON catches corrupted
+weights.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from revise.config import (
-    ARConfig, Config, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, from_dict, to_dict,
-)
-from revise.model import RevisionModel
+from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, from_dict, to_dict
+from revise.nn.model import RevisionModel
 
-FORMAT_VERSION = 2  # 2: the reviser reads the similarity hint (revise.similarity)
+FORMAT_VERSION = 2  # 2: the reviser reads the similarity hint (revise.hints.similarity)
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
+MODEL_SECTIONS = ("frame", "model", "revision", "ar", "match")  # the settings a model carries
 
 
 class ModelFileError(ValueError):
@@ -43,11 +43,7 @@ def export_model(model: RevisionModel, directory: str | Path, extra: dict[str, A
     weights = save_safetensors(state)
     config = {
         "format_version": FORMAT_VERSION,
-        "frame": to_dict(model.frame),
-        "model": to_dict(model.model),
-        "revision": to_dict(model.revision),
-        "ar": to_dict(model.ar),
-        "match": to_dict(model.match),
+        **model_settings(model),
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
         "info": extra or {},
     }
@@ -62,6 +58,11 @@ def export_model(model: RevisionModel, directory: str | Path, extra: dict[str, A
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
+
+
+def model_settings(model: RevisionModel) -> dict[str, Any]:
+    """The settings `model` carries (MODEL_SECTIONS), as plain dicts."""
+    return {name: to_dict(getattr(model, name)) for name in MODEL_SECTIONS}
 
 
 def load_model(path: str | Path | None = None) -> RevisionModel:
@@ -149,35 +150,3 @@ def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], so
     if any(not torch.isfinite(t).all() for t in state.values() if t.is_floating_point()):
         raise ModelFileError(f"{source} holds NaN or infinite weights; it cannot be used.")
     model.load_state_dict(state, strict=True)
-
-
-def model_from_lightning_checkpoint(path: str | Path) -> tuple[RevisionModel, dict[str, Any]]:
-    """Read a training checkpoint safely (weights_only) into a `RevisionModel` and its metadata."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(
-            f"checkpoint {path} does not exist or is not a file; give a .ckpt file written by `revise train`."
-        )
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # torch raises many types for a bad file; all mean "unreadable"
-        raise ModelFileError(
-            f"checkpoint {path} cannot be read (corrupted, or not a training checkpoint); give a .ckpt file "
-            "written by `revise train`."
-        ) from None
-    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
-        raise ModelFileError(f"checkpoint {path} is not a revise training checkpoint.")
-    config = checkpoint.get("hyper_parameters", {}).get("config")
-    if not isinstance(config, dict):
-        raise ModelFileError(f"checkpoint {path} carries no revise config.")
-    model = model_from_config(config, source=str(path))
-    prefix = "model."
-    state = {k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
-    load_state_strict(model, state, source=str(path))
-    info = {"global_step": checkpoint.get("global_step"), "epoch": checkpoint.get("epoch")}
-    return model.eval(), info
-
-
-def config_sections(config: Config) -> dict[str, Any]:
-    """The parts of a run config a model needs, as plain dicts (stored in checkpoints)."""
-    return {name: to_dict(getattr(config, name)) for name in ("frame", "model", "revision", "ar", "match")}

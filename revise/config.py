@@ -19,6 +19,7 @@ import yaml
 Encoding = Literal["raw", "fourier"]
 RnnKind = Literal["gru", "lstm"]
 ScheduleName = Literal["all", "shrink", "alternate"]
+SCHEDULES: tuple[str, ...] = typing.get_args(ScheduleName)  # the one list of schedule names
 
 
 @dataclass(frozen=True)
@@ -68,23 +69,28 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class RevisionConfig:
-    """Default revision passes at inference; the user can override both per call."""
+    """How many revision passes run, and which frames each re-masks (`revise.revision.schedules`).
 
-    passes: int = 2
+    An exported model stores the values it was measured best with; the user can override both per
+    call. Validation during training runs these too.
+    """
+
+    passes: int = 1
     schedule: ScheduleName = "shrink"
 
     def __post_init__(self) -> None:
         if self.passes < 0:
             raise ValueError(f"revision.passes must be >= 0, got {self.passes}.")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}.")
 
 
 @dataclass(frozen=True)
 class ARConfig:
     """Two-sided Burg autoregressive fill, used as the reviser's starting point and as a baseline.
 
-    Order 600 with 3000 samples of context per side (37.5 and 187.5 ms at 16 kHz) was the best
-    of the orders and contexts `scripts/sweep_ar.py` tried on the validation tracks; the
-    literature's 370/1500 scored 0.3 to 1.4 dB lower.
+    Samples at the model rate: order 600 with 3000 samples of context per side (37.5 and 187.5 ms
+    at 16 kHz), the best of the settings `scripts/sweep_ar.py` tried (MODEL_CARD.md has the figures).
     """
 
     order: int = 600
@@ -97,7 +103,7 @@ class ARConfig:
 
 @dataclass(frozen=True)
 class MatchConfig:
-    """The similarity hint (revise.similarity): the stretch of the recording that best matches a gap.
+    """The similarity hint (`revise.hints.similarity`): the stretch of the recording that best matches a gap.
 
     Samples at the model rate. 3 s of search on each side reaches the previous bar at most tempos;
     100 ms sides and the mean of the 3 best matches scored best on the validation tracks.
@@ -152,7 +158,7 @@ class TrainConfig:
     drafter_stft_weight: float = 0.1
     loss: Literal["l1", "mse"] = "l1"  # frame loss; "mse" only to compare against the old recipe
     # The reviser's main term: gap SNR of the overlap-added waveform (the figure it is judged
-    # by), or the frame loss. With frame L1 it plateaued 0.07 dB below its AR hint.
+    # by), or the frame loss, with which it plateaued below its AR hint (MODEL_CARD.md).
     reviser_objective: Literal["snr", "frame"] = "snr"
     input_noise: float = 0.05  # drafter exposure-bias guard: noise on teacher-forced inputs
     max_span_seconds: float = 0.5  # longest masked span drawn for the reviser

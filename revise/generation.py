@@ -1,5 +1,8 @@
 """Generation: the drafter writes past a prompt (or seeded noise), the reviser revises.
 
+Both run the package's one draft loop and one revision loop (`revise.revision.loops`), with
+generation's sampling and gains plugged into their hooks.
+
 The drafter is calibrated on the prompt (per-bin gains of its predictions against the truth)
 and each drafted frame gets fresh noise shaped like the drafter's own error on the prompt, so
 the continuation keeps the prompt's level and texture instead of decaying to a fixed frame.
@@ -14,13 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from revise.audio import resample, to_float
+from revise.audio import fit_length, resample, to_float
+from revise.checkpoint import load_model
 from revise.config import FrameConfig, ScheduleName
-from revise.framing import analyse, analysis_window, decode, encode, naive_join, num_frames, splice, synthesise
-from revise.masking import frame_mask, revision_masks, sample_mask
-from revise.model import RevisionModel
-from revise.inference import default_model, fit_length
-from revise.passes import revise
+from revise.dsp.framing import (
+    analyse, analysis_window, decode, encode, frame_mask, naive_join, num_frames, sample_mask, synthesise,
+)
+from revise.dsp.splice import splice
+from revise.nn.model import RevisionModel
+from revise.revision.loops import draft, revise
 
 MAX_GENERATE_SECONDS = 600.0  # the longest generation in one call (the whole draft is held in memory)
 REVISION_WINDOW = 512  # frames revised at once in generation; memory stays flat with length
@@ -60,7 +65,7 @@ def generate(
     exactly), else at the model's rate. `join="naive"` butts the frames end to end: a baseline
     to hear and measure the clicks that the crossfade removes. The same `seed`, the same output.
     """
-    model = model if model is not None else default_model()
+    model = model if model is not None else load_model()
     passes = model.revision.passes if passes is None else passes
     schedule = schedule or model.revision.schedule
     if not (np.isfinite(seconds) and 0 < seconds <= MAX_GENERATE_SECONDS):
@@ -185,26 +190,22 @@ def sample_draft(
 ) -> torch.Tensor:
     """Draft frames `first`.. of `features` by sampling, each draw fed back. [1, T, F] -> [1, T, F]
 
-    Frames before `first` are teacher-forced in one call; frame t >= first is the calibrated
-    prediction (`gain` [L/2+1] on its bins), its energy held at most `ceiling`, plus
-    `noise[:, t]` (noise: [1, >= T, F]). The ceiling bounds the loop gain: fed its own output,
-    a trained drafter can settle into a loud fixed cycle (a prompt at RMS 0.044 continued at
-    0.38), and no prediction louder than the prompt's loud frames is then fed back.
+    Frames before `first` are teacher-forced; frame t >= first is the calibrated prediction
+    (`gain` [L/2+1] on its bins), its energy held at most `ceiling`, plus `noise[:, t]` (noise:
+    [1, >= T, F]). The ceiling bounds the loop gain: fed its own output, a trained drafter can
+    settle into a loud fixed cycle (a prompt at RMS 0.044 continued at 0.38), and no prediction
+    louder than the prompt's loud frames is then fed back.
     """
-    out = features.clone()
-    if first > 0:
-        predictions, state = drafter(out[:, :first])
-        prediction = predictions[:, -1]
-    else:
-        prediction, state = drafter.step(drafter.start_frame(1), None)
-    for t in range(first, out.shape[1]):
+    def propose(prediction: torch.Tensor, t: int) -> torch.Tensor:
         calibrated = _scaled(prediction, gain, frame)
         energy = calibrated.pow(2).sum()
         if energy > ceiling:
             calibrated = calibrated * (ceiling / energy).sqrt()
-        out[:, t] = calibrated + noise[:, t]
-        prediction, state = drafter.step(out[:, t], state)
-    return out
+        return calibrated + noise[:, t]
+
+    to_fill = torch.zeros(features.shape[:2], dtype=torch.bool)
+    to_fill[:, first:] = True
+    return draft(drafter, features, to_fill, propose)
 
 
 def innovation(frame: FrameConfig, calibration: Calibration, total: int, generator: torch.Generator) -> torch.Tensor:
@@ -342,11 +343,9 @@ def revise_calibrated(
     hint: torch.Tensor,
     gain: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """`revise.passes.revise` with the reviser's correction of the hint scaled by `gain` [L/2+1] on each
-    pass (None: unscaled, the same as `revise`). features, hint: [B, T, F]; to_fill: bool [B, T]."""
-    if gain is None:
-        return revise(model.reviser, features, to_fill, passes, schedule, hint)
-    for mask in revision_masks(to_fill, passes, schedule):
-        revised = hint + _scaled(model.reviser(features, mask, hint) - hint, gain, model.frame)
-        features = torch.where(mask.unsqueeze(-1), revised, features)
-    return features
+    """The revision loop with the reviser's correction of the hint scaled by `gain` [L/2+1] on each
+    pass (None: unscaled). features, hint: [B, T, F]; to_fill: bool [B, T]."""
+    def adjust(revised: torch.Tensor) -> torch.Tensor:
+        return hint + _scaled(revised - hint, gain, model.frame)
+
+    return revise(model.reviser, features, to_fill, passes, schedule, hint, adjust=None if gain is None else adjust)

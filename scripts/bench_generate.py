@@ -22,7 +22,7 @@ from revise.audio import read_audio, resample, to_float, to_mono
 from revise.checkpoint import load_model
 from revise.config import FrameConfig, ModelConfig
 from revise.generation import generate
-from revise.model import RevisionModel
+from revise.nn.model import RevisionModel
 
 
 def prompt_at_model_rate(path: str | None, rate: int) -> np.ndarray:

@@ -14,11 +14,11 @@ import numpy as np
 import torch
 
 from revise.audio import read_audio, resample, to_float, to_mono
-from revise.autoregressive import ar_fill
+from revise.hints.autoregressive import ar_fill
 from revise.checkpoint import load_model
 from revise.config import FrameConfig, ModelConfig
-from revise.inference import inpaint
-from revise.model import RevisionModel
+from revise.inpainting import inpaint
+from revise.nn.model import RevisionModel
 
 
 def clip_at_model_rate(path: str | None, rate: int) -> np.ndarray:

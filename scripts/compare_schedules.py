@@ -10,8 +10,8 @@ import argparse
 import dataclasses
 
 from revise.checkpoint import load_model
-from revise.evaluate import run_benchmark
-from revise.masking import SCHEDULES
+from revise.config import SCHEDULES
+from revise.evaluate.benchmark import run_benchmark
 
 
 def main() -> None:
@@ -37,9 +37,9 @@ def main() -> None:
             for method in ("ar", "passes=0"):
                 print(f"{method:<24}" + "".join(f"{aggregates[method][l]['gap_snr']['median']:>10.2f}" for l in labels))
         for method in results.methods:
-            if method.startswith("revise"):
-                row = "".join(f"{aggregates[method][l]['gap_snr']['median']:>10.2f}" for l in labels)
-                print(f"{schedule + ' ' + method:<24}" + row)
+            if method.kind == "revise" and method.passes > 0:
+                row = "".join(f"{aggregates[method.name][l]['gap_snr']['median']:>10.2f}" for l in labels)
+                print(f"{schedule + ' ' + method.name:<24}" + row)
 
 
 if __name__ == "__main__":

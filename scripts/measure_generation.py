@@ -17,9 +17,9 @@ import torch
 
 from revise.audio import resample
 from revise.checkpoint import load_model
-from revise.framing import left_padding
+from revise.dsp.framing import left_padding
 from revise.generation import generate
-from revise.metrics import boundary_discontinuity_ratio, level_stability, spectral_flatness
+from revise.evaluate.metrics import boundary_discontinuity_ratio, level_stability, spectral_flatness
 
 
 def validation_prompts(count: int, rate: int) -> list[tuple[str, np.ndarray]]:

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from revise.evaluate import DEFAULT_GAP_MS, cut_windows, find_clips, gap_label
-from revise.fills import ar_baseline
-from revise.metrics import gap_snr
+from revise.config import ARConfig
+from revise.evaluate.benchmark import DEFAULT_GAP_MS, cut_windows, find_clips, gap_label
+from revise.evaluate.metrics import gap_snr
+from revise.hints.build import window_hints
 
 RATE = 16000
 SETTINGS = [(256, 1500), (370, 1500), (512, 1500), (370, 3000), (600, 3000), (800, 3000), (800, 4000)]
@@ -39,7 +40,7 @@ def main() -> None:
         cells = []
         for label, n in lengths.items():
             stack = np.stack(windows[label], axis=1)  # [window, gaps]
-            filled = ar_baseline(stack, [(context, context + n)], RATE, order, ar_context)
+            filled = window_hints(stack.T, [(context, context + n)], ARConfig(order, ar_context), None).ar.T
             snrs = [gap_snr(stack[:, j], filled[:, j], context, context + n) for j in range(stack.shape[1])]
             cells.append(f"{np.median(snrs):.2f}")
         print(f"| {order} / {ar_context} | " + " | ".join(cells) + " |", flush=True)

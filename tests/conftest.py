@@ -16,7 +16,7 @@ import torch
 from revise.config import (
     ARConfig, Config, DataConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, TrainConfig,
 )
-from revise.model import RevisionModel
+from revise.nn.model import RevisionModel
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -19,14 +19,15 @@ from revise.checkpoint import (
     FORMAT_VERSION,
     WEIGHTS_NAME,
     ModelFileError,
-    config_sections,
     export_model,
     load_model,
-    model_from_lightning_checkpoint,
+    model_from_config,
+    model_settings,
 )
 from revise.config import to_dict
-from revise.model import RevisionModel
-from revise.passes import draft, revise
+from revise.nn.model import RevisionModel
+from revise.revision.loops import draft, revise
+from revise.train.checkpoints import model_from_lightning_checkpoint
 
 
 
@@ -115,11 +116,12 @@ def test_export_replaces_a_previous_model_whole_and_leaves_no_temporary_files(tr
     assert load_model(target).model.hidden_size == 8
 
 
-def test_config_sections_rebuild_the_model(tiny_config):
-    sections = config_sections(tiny_config)
+def test_model_settings_rebuild_the_model(tiny_model, tiny_config):
+    sections = model_settings(tiny_model)
     assert set(sections) == {"frame", "model", "revision", "ar", "match"}
-    model = checkpoint.model_from_config(sections, source="test")
-    assert (model.frame, model.model, model.ar) == (tiny_config.frame, tiny_config.model, tiny_config.ar)
+    model = model_from_config(sections, source="test")
+    c = tiny_config
+    assert (model.frame, model.model, model.revision, model.ar, model.match) == (c.frame, c.model, c.revision, c.ar, c.match)
 
 
 # --- bad model files ------------------------------------------------------------------------------

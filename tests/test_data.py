@@ -1,4 +1,4 @@
-"""revise.data: file discovery, split by track, cached decoding, excerpts and the DataModule."""
+"""revise.train.data: file discovery, split by track, cached decoding, excerpts and the DataModule."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import pytest
 import soundfile as sf
 import torch
 
-from revise import audio, data
+from revise import audio
+from revise.train import data
 from revise.config import DataConfig
-from revise.data import (
-    AudioDataModule,
+from revise.train.data import (
     EpochSampler,
     ExcerptDataset,
+    excerpt_sets,
     find_audio_files,
     load_tracks,
     read_split_file,
@@ -152,7 +153,7 @@ def test_load_tracks_skips_bad_short_and_silent(folder, caplog):
     (folder / "broken.wav").write_text("not audio")
     tone(folder / "quiet.wav", level=0.0)
     files = [folder / "a/a0.wav", folder / "broken.wav", folder / "quiet.wav", folder / "a/a2.wav"]
-    with caplog.at_level(logging.WARNING, logger="revise.data"):
+    with caplog.at_level(logging.WARNING, logger="revise.train.data"):
         tracks = load_tracks(files, RATE, min_samples=round(0.5 * RATE))
     assert [len(t) for t in tracks] == [round(0.6 * RATE)]
     assert "broken.wav" in caplog.text and "silent" in caplog.text and "shorter" in caplog.text
@@ -214,7 +215,7 @@ def test_epoch_sampler_gives_new_draws_each_epoch():
     assert not torch.equal(dataset[0], dataset[8])
 
 
-def test_datamodule_setup_and_batches(folder, tmp_path):
+def test_excerpt_sets_split_the_folder_by_track(folder, tmp_path):
     config = DataConfig(
         root=str(folder),
         excerpt_seconds=0.25,
@@ -223,20 +224,16 @@ def test_datamodule_setup_and_batches(folder, tmp_path):
         excerpts_per_epoch=10,
         val_excerpts=6,
     )
-    module = AudioDataModule(config, sample_rate=RATE, batch_size=4)
-    module.setup("fit")
-    assert module.excerpt_samples == 2000
-    train = next(iter(module.train_dataloader()))
-    assert train.shape == (4, 2000) and train.dtype == torch.float32
-    val_batches = list(module.val_dataloader())
-    assert [b.shape[0] for b in val_batches] == [4, 2]
-    assert torch.equal(torch.cat(val_batches), torch.cat(list(module.val_dataloader())))
-    assert len(module.val_set.tracks) == 2 and len(module.train_set.tracks) == 5
+    train, val = excerpt_sets(config, RATE)
+    assert train.excerpt_samples == val.excerpt_samples == 2000
+    assert train[0].shape == (2000,) and train[0].dtype == torch.float32
+    assert len(train) == 10 and len(val) == 6
+    assert torch.equal(torch.stack([val[i] for i in range(6)]), torch.stack([val[i] for i in range(6)]))
+    assert len(val.tracks) == 2 and len(train.tracks) == 5
 
 
 def test_datamodule_refuses_a_silent_folder(tmp_path):
     for i in range(3):
         tone(tmp_path / f"s{i}.wav", level=0.0)
-    module = AudioDataModule(DataConfig(root=str(tmp_path), excerpt_seconds=0.1), RATE, 2)
     with pytest.raises(ValueError, match="silent or unreadable"):
-        module.setup()
+        excerpt_sets(DataConfig(root=str(tmp_path), excerpt_seconds=0.1), RATE)

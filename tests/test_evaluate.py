@@ -11,16 +11,16 @@ import soundfile as sf
 import torch
 
 from revise.checkpoint import export_model
-from revise.cli import main
-from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig
-from revise.evaluate import METRICS, evaluate_fill, evaluate_stream, gap_label, place_gaps, run_benchmark
-from revise.fills import fill_methods
-from revise.framing import naive_join
-from revise.inference import CONTEXT_SECONDS, crossfade_margin
-from revise.metrics import SNR_CAP_DB
-from revise.model import RevisionModel
-from revise.report import write_report
-from revise.stream_metrics import grid_offset
+from revise.cli.main import main
+from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig
+from revise.evaluate.benchmark import METRICS, evaluate_fill, gap_label, place_gaps, run_benchmark
+from revise.evaluate.methods import benchmark_methods, fill
+from revise.dsp.framing import naive_join
+from revise.inpainting import CONTEXT_SECONDS, crossfade_margin
+from revise.evaluate.metrics import SNR_CAP_DB
+from revise.nn.model import RevisionModel
+from revise.evaluate.report import markdown_report, write_report
+from revise.evaluate.seams import evaluate_stream, grid_offset
 
 RATE = 16000
 GAP_MS = (20.0, 50.0, 100.0, 200.0)
@@ -41,7 +41,8 @@ def model() -> RevisionModel:
     torch.manual_seed(0)
     config = ModelConfig(hidden_size=32, drafter_layers=1, reviser_layers=1)
     match = MatchConfig(search=4000, context=400)  # the clips are short
-    return RevisionModel(FrameConfig(), config, ar=ARConfig(order=32, context=256), match=match).eval()
+    revision = RevisionConfig(passes=2, schedule="shrink")
+    return RevisionModel(FrameConfig(), config, revision, ARConfig(order=32, context=256), match).eval()
 
 
 @pytest.fixture(scope="module")
@@ -66,18 +67,19 @@ def results(clips, model):
 
 
 def test_every_method_and_gap_length_has_finite_figures(results):
-    assert results.methods == ["zero", "ar", "match", "ar+match", "passes=0", "revise passes=1", "revise passes=2"]
+    names = [method.name for method in results.methods]
+    assert names == ["zero", "ar", "match", "ar+match", "passes=0", "revise passes=1", "revise passes=2"]
     assert results.settings["clips"] == ["a.wav", "b.flac", "c.wav"]  # the silent clip is skipped
     count = results.settings["gaps_per_length"]
     assert count == 6 and len(results.gaps) == count * len(GAP_MS)
-    for method in results.methods:
+    for method in names:
         for label in map(gap_label, GAP_MS):
             for metric in METRICS:
                 stats = results.aggregates[method][label][metric]
                 assert stats["count"] == count
                 assert all(np.isfinite(stats[key]) for key in ("median", "mean", "q25", "q75"))
                 assert stats["q25"] <= stats["median"] <= stats["q75"]
-    assert all(set(gap["metrics"]) == set(results.methods) for gap in results.gaps)
+    assert all(set(gap["metrics"]) == set(names) for gap in results.gaps)
 
 
 def test_zero_fill_scores_zero_db_and_ar_beats_it(results):
@@ -131,10 +133,10 @@ def test_fill_methods_keep_audio_outside_the_gap(model):
     window = music(0.8, RATE, 2)
     gap = (6000, 6800)
     margin = crossfade_margin(model, RATE)
-    for name, fill in fill_methods(model, [0, 3]).items():
+    for method in benchmark_methods([0, 3]):
         for x in (window[:, 0], window):
-            out = fill(x, [gap], RATE)
-            assert out.shape == x.shape and np.isfinite(out).all(), name
+            out = fill(method, x, [gap], RATE, model)
+            assert out.shape == x.shape and np.isfinite(out).all(), method.name
             np.testing.assert_array_equal(out[: gap[0] - margin], x[: gap[0] - margin])
             np.testing.assert_array_equal(out[gap[1] + margin :], x[gap[1] + margin :])
 
@@ -254,8 +256,10 @@ def test_cli_bad_input_exits_2_and_writes_nothing(bad_inputs, clips, model_dir, 
     assert sorted(bad_inputs.rglob("*")) == before
 
 
-@pytest.mark.parametrize(("count", "words"), [(0, "0 passes"), (1, "1 pass"), (2, "2 passes")])
-def test_report_counts_passes_in_words(count, words):
-    from revise.report import _count_passes
-
-    assert _count_passes(count) == words
+def test_report_names_every_method_and_the_default(results):
+    text = markdown_report(results)
+    assert "The model's default is 2 passes" in text
+    for method in results.methods:
+        assert f"| {method.name} |" in text
+    for name in ("`zero`", "`ar`", "`match`", "`ar+match`", "`passes=0`", "`revise passes=K`"):
+        assert name in text.split("\n\n")[1], name  # the Methods paragraph explains each

@@ -1,4 +1,4 @@
-"""revise.framing: exact overlap-add, invertible encodings, crossfades and splices."""
+"""revise.dsp.framing: exact overlap-add, invertible encodings, crossfades and splices."""
 
 from __future__ import annotations
 
@@ -10,21 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revise.config import FrameConfig
-from revise.framing import (
+from revise.dsp.framing import (
     analyse,
-    band_limit,
     decode,
     encode,
-    fade_in,
     frame,
     frames_touching,
     left_padding,
     naive_join,
     num_frames,
     overlap_add,
-    splice,
     synthesise,
 )
+from revise.dsp.splice import anchor_edges, band_limit, fade_in, splice
 
 ENCODINGS = ["raw", "fourier"]
 # (L, H) with L / H = 2, 3, 4, 8, including odd L and odd H
@@ -286,8 +284,6 @@ def test_property_frames_touching_agrees_with_brute_force(data, hop, overlap, le
 
 @pytest.mark.parametrize("start, end, ramp", [(100, 400, 64), (10, 50, 64), (0, 300, 1)])
 def test_anchor_edges_starts_on_the_anchor_and_fades_to_the_fill(start, end, ramp):
-    from revise.framing import anchor_edges
-
     generator = torch.Generator().manual_seed(0)
     fill = torch.randn(2, 500, generator=generator, dtype=torch.float64)
     anchor = torch.randn(2, 500, generator=generator, dtype=torch.float64)

@@ -17,13 +17,13 @@ import torch
 from revise import generation
 from revise.audio import resample, to_float
 from revise.checkpoint import load_model
-from revise.cli import main
+from revise.cli.main import main
 from revise.config import ARConfig, Config, DataConfig, FrameConfig, ModelConfig, RevisionConfig, TrainConfig
-from revise.fit import run_training
-from revise.metrics import boundary_discontinuity_ratio, level_stability
-from revise.model import RevisionModel
-from revise.passes import revise
-from revise.stream_metrics import grid_offset
+from revise.train.run import run_training
+from revise.evaluate.metrics import boundary_discontinuity_ratio, level_stability
+from revise.nn.model import RevisionModel
+from revise.revision.loops import revise
+from revise.evaluate.seams import grid_offset
 
 FRAME = FrameConfig(sample_rate=16000, frame_length=256, hop_length=128, encoding="raw")
 TINY = ModelConfig(rnn="gru", hidden_size=16, drafter_layers=1, reviser_layers=1)
@@ -117,7 +117,7 @@ def test_long_output_is_revised_in_bounded_windows(monkeypatch):
     model = untrained()
     lengths = []
     forward = model.reviser.forward
-    monkeypatch.setattr(model.reviser, "forward", lambda f, m, h=None: lengths.append(f.shape[1]) or forward(f, m, h))
+    monkeypatch.setattr(model.reviser, "forward", lambda f, m, h=None, g=None: lengths.append(f.shape[1]) or forward(f, m, h, g))
     out = generation.generate(30.0, model=model, passes=1, seed=0)
     assert len(out) == 30 * 16000 and np.isfinite(out).all()
     assert level_stability(out, 16000, generation.NO_PROMPT_RMS)["max_ratio"] < 4.0

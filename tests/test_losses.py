@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from revise.losses import MultiResolutionStftLoss, frame_loss
+from revise.train.losses import MultiResolutionStftLoss, frame_loss
 
 
 

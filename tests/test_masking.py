@@ -7,8 +7,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revise.framing import frames_touching, num_frames
-from revise.masking import SCHEDULES, draw_training_gaps, frame_mask, revision_masks, sample_mask
+from revise.config import SCHEDULES
+from revise.dsp.framing import frame_mask, frames_touching, num_frames, sample_mask
+from revise.revision.schedules import revision_masks
+from revise.train.examples import draw_training_gaps
 
 PROPERTY = settings(max_examples=50, deadline=None, database=None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from revise.metrics import (
+from revise.evaluate.metrics import (
     SNR_CAP_DB,
     boundary_discontinuity_ratio,
     click_db,

@@ -7,10 +7,10 @@ import torch
 from torch import nn
 
 from revise.config import ModelConfig
-from revise.drafter import Drafter
-from revise.passes import draft, revise
-from revise.reviser import Reviser
-from revise.rnn import ResidualRNN
+from revise.nn.drafter import Drafter
+from revise.revision.loops import draft, revise
+from revise.nn.reviser import Reviser
+from revise.nn.rnn import ResidualRNN
 
 FEATURES = 12
 RNNS = ["gru", "lstm"]
@@ -243,19 +243,30 @@ def test_draft_with_different_gaps_per_row_keeps_each_rows_known_frames():
         torch.testing.assert_close(out[i : i + 1], single[i], atol=1e-5, rtol=0)
 
 
-def test_draft_noise_is_reproducible_from_the_generator():
+def test_draft_writes_what_propose_returns_and_feeds_it_back():
     drafter = make_drafter("gru")
     x = features()
     to_fill = fill_mask(2, 20, [(5, 15)])
-    with torch.no_grad():
-        a = draft(drafter, x, to_fill, noise=0.5, generator=torch.Generator().manual_seed(1))
-        b = draft(drafter, x, to_fill, noise=0.5, generator=torch.Generator().manual_seed(1))
-        c = draft(drafter, x, to_fill, noise=0.5, generator=torch.Generator().manual_seed(2))
-        clean = draft(drafter, x, to_fill)
-    assert torch.equal(a, b)
-    assert not torch.allclose(a[to_fill], c[to_fill])
-    assert not torch.allclose(a[to_fill], clean[to_fill])
-    assert torch.equal(a[~to_fill], x[~to_fill])
+
+    def run(level: float) -> tuple[torch.Tensor, list[int], list[torch.Tensor]]:
+        seen, predictions = [], []
+
+        def propose(prediction: torch.Tensor, t: int) -> torch.Tensor:
+            seen.append(t)
+            predictions.append(prediction.clone())
+            return torch.full_like(prediction, level * t)
+
+        with torch.no_grad():
+            return draft(drafter, x, to_fill, propose), seen, predictions
+
+    out, seen, predictions = run(1.0)
+    assert seen == list(range(5, 15))
+    for t in range(5, 15):
+        assert torch.equal(out[:, t], torch.full_like(out[:, t], float(t)))
+    assert torch.equal(out[~to_fill], x[~to_fill])
+    _, _, other = run(2.0)
+    assert torch.equal(other[0], predictions[0])  # frame 5's prediction sees only known frames
+    assert not torch.allclose(other[1], predictions[1])  # frame 6's sees what was written at frame 5
 
 
 def test_tiny_model_fixture(tiny_model, tiny_config):

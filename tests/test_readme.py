@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from revise.audio import read_audio
-from revise.cli import main
+from revise.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from revise.autoregressive import ar_fill
+from revise.hints.autoregressive import ar_fill
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig
-from revise.fills import ar_baseline, blend_baseline, match_baseline
-from revise.inference import inpaint
-from revise.metrics import gap_snr
-from revise.model import RevisionModel
-from revise.similarity import match_fill_many
+from revise.evaluate.methods import Method, fill
+from revise.inpainting import inpaint
+from revise.evaluate.metrics import gap_snr
+from revise.nn.model import RevisionModel
+from revise.hints.similarity import match_fill_many
 
 RATE = 16000
 
@@ -124,10 +124,11 @@ def test_inpaint_passes_the_match_to_the_reviser_at_any_rate():
 def test_match_baselines_change_only_the_gaps_and_blend_is_the_mean():
     window = np.stack([loop(2.0, seed=s) for s in (0, 1)], axis=1)  # [n, 2]
     gaps = [(12000, 13600)]
-    match = MatchConfig(search=8000, context=800)
-    ar, matched = ar_baseline(window, gaps, RATE), match_baseline(window, gaps, RATE, match, RATE)
+    model = RevisionModel(FrameConfig(), ModelConfig(hidden_size=8, drafter_layers=1, reviser_layers=1),
+                          match=MatchConfig(search=8000, context=800))
+    ar, matched = (fill(Method(kind), window, gaps, RATE, model) for kind in ("ar", "match"))
     outside = np.ones(len(window), dtype=bool)
     outside[12000:13600] = False
     assert np.array_equal(matched[outside], window[outside])
     assert gap_snr(window[:, 0], matched[:, 0], *gaps[0]) > 60.0
-    np.testing.assert_allclose(blend_baseline(window, gaps, RATE, match, RATE), 0.5 * (ar + matched))
+    np.testing.assert_allclose(fill(Method("ar+match"), window, gaps, RATE, model), 0.5 * (ar + matched))

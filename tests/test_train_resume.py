@@ -58,7 +58,7 @@ def test_killed_training_resumes_with_the_step_count_continuing(tmp_path):
     (tmp_path / "tiny.yaml").write_text(CONFIG)
     run = tmp_path / "run"
     checkpoints = run / "checkpoints"
-    command = [sys.executable, "-m", "revise.cli", "-v", "train", "--config", str(tmp_path / "tiny.yaml"),
+    command = [sys.executable, "-m", "revise", "-v", "train", "--config", str(tmp_path / "tiny.yaml"),
                "--data-root", str(data), "--output-dir", str(run)]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
 

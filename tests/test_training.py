@@ -21,13 +21,15 @@ import soundfile as sf
 import torch
 import yaml
 
-from revise import fit, training
-from revise.checkpoint import ModelFileError, export_model, load_model, model_from_lightning_checkpoint
+from revise.train import run as fit
+from revise.checkpoint import ModelFileError, export_model, load_model
 from revise.config import Config, load_config, to_dict
-from revise.fit import run_training
-from revise.framing import analyse
-from revise.gap_data import RevisionDataModule
-from revise.training import NonFiniteLossError, RevisionTask
+from revise.train.run import run_training
+from revise.dsp.framing import analyse
+from revise.train.checkpoints import model_from_lightning_checkpoint
+from revise.train.datamodule import RevisionDataModule
+from revise.train import task as training
+from revise.train.task import NonFiniteLossError, RevisionTask
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -316,7 +318,7 @@ def test_a_killed_run_resumes_with_the_step_count_continuing(tiny_config, tmp_pa
     train = dataclasses.replace(tiny_config.train, max_steps=10_000, val_every_steps=2, output_dir=str(run))
     config = dataclasses.replace(tiny_config, train=train)
     config_path = write_yaml(tmp_path / "config.yaml", to_dict(config))
-    script = "import sys; from revise.config import load_config; from revise.fit import run_training; " \
+    script = "import sys; from revise.config import load_config; from revise.train.run import run_training; " \
              "run_training(load_config(sys.argv[1]))"
     process = subprocess.Popen([sys.executable, "-c", script, str(config_path)], cwd=tmp_path,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -350,7 +352,7 @@ def test_shipped_configs_load(name):
 @pytest.mark.parametrize("name", ["default", "default_stage2", "finetune"])
 def test_the_shipped_model_can_start_a_run_of_these_configs(name):
     config, shipped = load_config(REPO / "configs" / f"{name}.yaml"), load_model(None)
-    assert fit._initial_model("default", config) is not None
+    assert fit.initial_model("default", config) is not None
     assert all(getattr(shipped, part) == getattr(config, part) for part in ("frame", "model", "ar", "match"))
 
 
@@ -453,7 +455,7 @@ def test_a_nan_loss_is_skipped_counted_and_never_saved(tiny_config, monkeypatch,
         return trainer
 
     monkeypatch.setattr(fit, "build_trainer", build_with_watcher)
-    with caplog.at_level(logging.WARNING, logger="revise.training"):
+    with caplog.at_level(logging.WARNING, logger="revise.train.task"):
         exported = run_training(tiny_config)  # 6 steps, checkpoints at 3 and 6
     skipped = [r for r in caplog.records if "non-finite loss" in r.getMessage()]
     assert len(skipped) == 1 and "(1 in a row)" in skipped[0].getMessage()

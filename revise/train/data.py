@@ -1,4 +1,4 @@
-"""Training data: a folder of audio files, split by track, cut into random mono excerpts.
+"""Training data: a folder of audio files, split by track, cut into random mono excerpts (no Lightning).
 
 Files are found recursively, split into training and validation by file (never by excerpt, so no
 track leaks across), decoded once, mixed to mono, resampled to the model rate and cached as int16
@@ -19,10 +19,9 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import Dataset, Sampler
 
 from revise.audio import AUDIO_SUFFIXES, AudioError, from_float, list_audio_files, read_audio, resample, to_float, to_mono
 from revise.config import DataConfig
@@ -316,64 +315,29 @@ class ExcerptDataset(Dataset):
         return track, int(rng.integers(0, len(track) - self.excerpt_samples + 1))
 
 
-class AudioDataModule(L.LightningDataModule):
-    """Training and validation excerpts [batch, excerpt_samples] from the folder `data.root`."""
+def excerpt_sets(data: DataConfig, sample_rate: int) -> tuple[ExcerptDataset, ExcerptDataset]:
+    """(training, validation) excerpts of the folder `data.root`, split by track, at `sample_rate`.
 
-    def __init__(self, data: DataConfig, sample_rate: int, batch_size: int) -> None:
-        super().__init__()
-        if sample_rate <= 0 or batch_size <= 0:
-            raise ValueError(
-                f"sample_rate and batch_size must be positive, got {sample_rate} and {batch_size}."
-            )
-        self.data = data
-        self.sample_rate = sample_rate
-        self.batch_size = batch_size
-        self.excerpt_samples = round(data.excerpt_seconds * sample_rate)
-        self.train_set: ExcerptDataset | None = None
-        self.val_set: ExcerptDataset | None = None
+    Training excerpts are fresh draws for every index (read them through `EpochSampler`);
+    validation holds `data.val_excerpts` fixed ones.
+    """
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}.")
+    root = Path(data.root)
+    train_files, val_files = split_tracks(find_audio_files(root), root, data.val_fraction, data.split_file)
+    log.info("%d training and %d validation tracks under %s", len(train_files), len(val_files), root)
+    excerpt_samples = round(data.excerpt_seconds * sample_rate)
+    train = _load_split(train_files, "training", data, sample_rate, excerpt_samples)
+    val = _load_split(val_files, "validation", data, sample_rate, excerpt_samples)
+    return (ExcerptDataset(train, excerpt_samples, data.excerpts_per_epoch, data.seed),
+            ExcerptDataset(val, excerpt_samples, data.val_excerpts, data.seed, fixed=True))
 
-    def setup(self, stage: str | None = None) -> None:
-        """Find, split and load the tracks once; later calls (one per stage) do nothing."""
-        if self.train_set is not None:
-            return
-        root = Path(self.data.root)
-        train_files, val_files = split_tracks(
-            find_audio_files(root), root, self.data.val_fraction, self.data.split_file
-        )
-        log.info("%d training and %d validation tracks under %s", len(train_files), len(val_files), root)
-        train = self._load(train_files, "training")
-        val = self._load(val_files, "validation")
-        self.train_set = ExcerptDataset(
-            train, self.excerpt_samples, self.data.excerpts_per_epoch, self.data.seed
-        )
-        self.val_set = ExcerptDataset(
-            val, self.excerpt_samples, self.data.val_excerpts, self.data.seed, fixed=True
-        )
 
-    def _load(self, files: list[Path], split: str) -> list[np.ndarray]:
-        try:
-            return load_tracks(files, self.sample_rate, self.data.cache_dir, self.excerpt_samples)
-        except ValueError:
-            raise ValueError(
-                f"{self.data.root} holds no usable audio for the {split} split: all {len(files)} files are "
-                f"silent or unreadable, or shorter than one excerpt ({self.data.excerpt_seconds} s)."
-            ) from None
-
-    def train_dataloader(self) -> DataLoader:
-        assert self.train_set is not None, "call setup() first"
-        return self._loader(self.train_set, EpochSampler(len(self.train_set)))
-
-    def val_dataloader(self) -> DataLoader:
-        assert self.val_set is not None, "call setup() first"
-        return self._loader(self.val_set, None)
-
-    def _loader(self, dataset: Dataset, sampler: Sampler | None) -> DataLoader:
-        workers = self.data.num_workers
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            sampler=sampler,
-            shuffle=False,
-            num_workers=workers,
-            persistent_workers=workers > 0,
-        )
+def _load_split(files: list[Path], split: str, data: DataConfig, sample_rate: int, excerpt_samples: int):
+    try:
+        return load_tracks(files, sample_rate, data.cache_dir, excerpt_samples)
+    except ValueError:
+        raise ValueError(
+            f"{data.root} holds no usable audio for the {split} split: all {len(files)} files are "
+            f"silent or unreadable, or shorter than one excerpt ({data.excerpt_seconds} s)."
+        ) from None

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import time
 from pathlib import Path
 
-import numpy as np
-
-from revise.audio import check_folder_writable
-from revise.cli_args import UsageError, non_negative_int, non_negative_seconds, parse_gap
+from revise.cli.args import UsageError, non_negative_int, non_negative_seconds, number_list, parse_gap, passes_list
 
 log = logging.getLogger(__name__)
 
@@ -23,37 +21,14 @@ EPILOG = """modes:
   --reference REF --estimate EST --gap START:END   gap and seam metrics of one fill (gaps in seconds)
   AUDIO                                            seam, level and flatness metrics of any file
   --benchmark DIR                                  cut seeded gaps into every clip of DIR, fill them with
-                                                   zero, AR (Burg), passes 0 and revise at each --passes,
+                                                   zero, AR (Burg), match (the similarity fill), ar+match
+                                                   (their mean), passes 0 and revise at each --passes,
                                                    and write report.md, results.json and PNG plots
 
 examples:
   revise evaluate --reference clean.wav --estimate filled.wav --gap 1.20:1.25 --gap 3.5:3.6
   revise evaluate generated.wav --prompt-seconds 2
   revise evaluate --benchmark my_clips/ --gap-ms 20,50,100,200 --passes 0,1,2,4,8 --out report/"""
-
-
-def number_list(text: str) -> list[float]:
-    """'20,50,100' -> [20.0, 50.0, 100.0]; each a positive finite number."""
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is malformed; write numbers separated by commas, e.g. 20,50,100") from None
-    if not all(np.isfinite(v) and v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r} must hold positive numbers only")
-    return values
-
-
-def passes_list(text: str) -> list[int]:
-    """'0,1,2' -> [0, 1, 2]; each a whole number >= 0."""
-    try:
-        values = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is malformed; write whole numbers separated by commas, e.g. 0,1,2,4,8") from None
-    if any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r} must hold numbers of passes >= 0")
-    return values
 
 
 DEFAULT_REPORT_DIR = Path("revise-benchmark")
@@ -97,7 +72,7 @@ def add_evaluate(commands) -> None:
                    help="a model folder written by `revise export` (default: the shipped model); "
                         "for AUDIO, its frame grid")
     p.add_argument("--seed", type=non_negative_int, metavar="S",
-                   help="seed for the gap positions and the model (default 0)")
+                   help="seed for the gap positions (default 0)")
     p.add_argument("--force", action="store_true", help="overwrite the report files in REPORT_DIR if it exists")
     p.set_defaults(run=run_evaluate)
 
@@ -121,7 +96,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
 def _run_fill(args: argparse.Namespace) -> None:
     from revise.audio import read_audio
-    from revise.evaluate import evaluate_fill
+    from revise.evaluate.benchmark import evaluate_fill
 
     if args.reference is None or args.estimate is None or not args.gap:
         raise UsageError("a fill needs --reference, --estimate and at least one --gap START:END.")
@@ -137,7 +112,7 @@ def _run_fill(args: argparse.Namespace) -> None:
     for start, end in args.gap:
         if end * rate > length + 1e-6:
             raise UsageError(f"gap {start}:{end} ends beyond the end of the audio ({length / rate:.3f} s).")
-        gaps.append((int(np.floor(start * rate)), min(length, int(np.ceil(end * rate)))))
+        gaps.append((math.floor(start * rate), min(length, math.ceil(end * rate))))
     rows = evaluate_fill(reference.samples, estimate.samples, rate, gaps)
     keys = ("gap_snr", "lsd", "mrstft", "click_db", "click_db_left", "click_db_right")
     headers = ("SNR dB", "LSD dB", "MR-STFT", "click dB", "left", "right")
@@ -149,7 +124,7 @@ def _run_fill(args: argparse.Namespace) -> None:
 
 def _run_stream(args: argparse.Namespace) -> None:
     from revise.audio import read_audio
-    from revise.evaluate import evaluate_stream
+    from revise.evaluate.seams import evaluate_stream
 
     if args.frame_length == 0 or args.hop == 0:
         raise UsageError("--frame-length and --hop must be positive.")
@@ -197,9 +172,10 @@ def _optional(value: float | None, template: str) -> str:
 
 
 def _run_benchmark(args: argparse.Namespace) -> None:
+    from revise.audio import check_folder_writable
     from revise.checkpoint import load_model
-    from revise.evaluate import DEFAULT_GAP_MS, DEFAULT_GAPS_PER_CLIP, DEFAULT_PASSES, find_clips, run_benchmark
-    from revise.report import markdown_report, write_report
+    from revise.evaluate.benchmark import DEFAULT_GAP_MS, DEFAULT_GAPS_PER_CLIP, DEFAULT_PASSES, find_clips, run_benchmark
+    from revise.evaluate.report import markdown_report, write_report
 
     find_clips(args.benchmark)  # refuses a missing or empty folder before any work
     args.out = args.out if args.out is not None else DEFAULT_REPORT_DIR

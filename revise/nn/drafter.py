@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from revise.config import ModelConfig
-from revise.rnn import LayerState, ResidualRNN
+from revise.nn.rnn import LayerState, ResidualRNN
 
 
 class Drafter(nn.Module):

@@ -1,4 +1,4 @@
-"""Pure tensor DSP: windows, framing, overlap-add, crossfades and the two frame encodings.
+"""Pure tensor DSP: windows, framing, overlap-add, frame masks and the two frame encodings.
 
 A signal of N samples is padded with P = L - H zeros on the left (and enough on the right) and
 cut into T frames of L samples every H samples, so every real sample is covered by exactly L / H
@@ -40,16 +40,36 @@ def num_frames(length: int, frame_length: int, hop_length: int) -> int:
     return -(-(length + left_padding(frame_length, hop_length)) // hop_length)
 
 
-def frame(x: torch.Tensor, frame_length: int, hop_length: int) -> torch.Tensor:
-    """Cut [B, N] audio into analysis-windowed frames [B, T, L]."""
-    _check_hop(frame_length, hop_length)
+def _unframed(x: torch.Tensor, frame_length: int, hop_length: int) -> torch.Tensor:
+    """[..., N] -> [..., T, L]: the padded signal cut into frames, no window applied."""
     length = x.shape[-1]
     count = num_frames(length, frame_length, hop_length)
     pad_left = left_padding(frame_length, hop_length)
     pad_right = (count - 1) * hop_length + frame_length - pad_left - length
-    padded = F.pad(x, (pad_left, pad_right))
-    frames = padded.unfold(-1, frame_length, hop_length)  # [B, T, L]
+    return F.pad(x, (pad_left, pad_right)).unfold(-1, frame_length, hop_length)
+
+
+def frame(x: torch.Tensor, frame_length: int, hop_length: int) -> torch.Tensor:
+    """Cut [B, N] audio into analysis-windowed frames [B, T, L]."""
+    _check_hop(frame_length, hop_length)
+    frames = _unframed(x, frame_length, hop_length)  # [B, T, L]
     return frames * analysis_window(frame_length, hop_length, x.dtype).to(x.device)
+
+
+def frame_mask(samples: torch.Tensor, frame_length: int, hop_length: int) -> torch.Tensor:
+    """Bool [..., T] from a bool sample mask [..., N]: True for every frame whose support touches it.
+
+    Such a frame is "to fill"; every other frame holds only known samples and is never changed.
+    """
+    return _unframed(samples.to(torch.float32), frame_length, hop_length).amax(dim=-1) > 0
+
+
+def sample_mask(gaps: list[tuple[int, int]], length: int) -> torch.Tensor:
+    """Bool [N]: True inside the gaps, half-open sample ranges [start, end)."""
+    mask = torch.zeros(length, dtype=torch.bool)
+    for start, end in gaps:
+        mask[start:end] = True
+    return mask
 
 
 def overlap_add(frames: torch.Tensor, length: int, hop_length: int) -> torch.Tensor:
@@ -110,34 +130,6 @@ def frames_touching(start: int, end: int, frame_length: int, hop_length: int) ->
     return first, last
 
 
-def fade_in(length: int, dtype=torch.float64) -> torch.Tensor:
-    """Raised-cosine ramp from 0 to 1 over `length` samples; `fade_in + fade_in.flip(0) == 1`. [n]"""
-    position = (torch.arange(length, dtype=torch.float64) + 0.5) / max(length, 1)
-    return torch.sin(0.5 * math.pi * position).pow(2).to(dtype)
-
-
-def splice(original: torch.Tensor, fill: torch.Tensor, start: int, end: int, margin: int) -> torch.Tensor:
-    """Put `fill` into `original` over [start, end), crossfading over `margin` samples each side.
-
-    original, fill: [..., N] with the same shape; only `fill[..., start-margin : end+margin]` is
-    read, and only `original` outside [start, end) is read. Every sample outside
-    [start - margin, end + margin) is returned bit-identical to `original`. The margins are
-    clipped at the signal's edges.
-    """
-    out = original.clone()
-    length = original.shape[-1]
-    left = max(0, start - margin)
-    right = min(length, end + margin)
-    out[..., start:end] = fill[..., start:end]
-    if start > left:
-        ramp = fade_in(start - left, original.dtype).to(original.device)[-(start - left) :]
-        out[..., left:start] = original[..., left:start] * (1 - ramp) + fill[..., left:start] * ramp
-    if right > end:
-        ramp = fade_in(right - end, original.dtype).to(original.device).flip(0)
-        out[..., end:right] = original[..., end:right] * (1 - ramp) + fill[..., end:right] * ramp
-    return out
-
-
 def analyse(x: torch.Tensor, config: FrameConfig) -> torch.Tensor:
     """Audio [B, N] at the model rate to model features [B, T, F]."""
     return encode(frame(x, config.frame_length, config.hop_length), config.encoding)
@@ -164,33 +156,3 @@ def naive_join(features: torch.Tensor, length: int, config: FrameConfig) -> torc
     # frame t's centre sits at samples t*H - P + (L-H)/2 of the original signal
     offset = left_padding(length_, hop) - (length_ - hop) // 2
     return joined[:, offset : offset + length]
-
-
-def anchor_edges(fill: torch.Tensor, anchor: torch.Tensor, start: int, end: int, ramp: int) -> torch.Tensor:
-    """Inside the gap [start, end), fade from `anchor` to `fill` over `ramp` samples at each edge.
-
-    fill, anchor: [..., N] -> [..., N]; samples outside the gap are `fill`'s. An anchor that is
-    continuous with the audio around the gap (the AR fill extrapolates from it) makes the edges
-    seamless whatever the fill does there; the weights sum to one everywhere.
-    """
-    out = fill.clone()
-    length = end - start
-    position = torch.arange(length, dtype=torch.float64)
-    distance = torch.minimum(position + 0.5, length - position - 0.5)  # to the nearer edge
-    fill_weight = torch.sin(0.5 * math.pi * (distance / ramp).clamp(max=1.0)).pow(2).to(fill.dtype).to(fill.device)
-    out[..., start:end] = anchor[..., start:end] + fill_weight * (fill[..., start:end] - anchor[..., start:end])
-    return out
-
-
-def band_limit(x: torch.Tensor, cutoff: float, width: float) -> torch.Tensor:
-    """Zero-phase low-pass along the last axis: [..., N] -> [..., N].
-
-    The FFT gain is 1 below cutoff - width/2, 0 above cutoff + width/2 and linear between;
-    `cutoff` and `width` are in cycles per sample (0.5 is Nyquist). The filter is circular, so
-    it suits a signal that is (near) zero at both ends, such as a tapered correction.
-    """
-    if not 0 < cutoff < 0.5 or width <= 0:
-        raise ValueError(f"cutoff must lie in (0, 0.5) and width be positive, got {cutoff} and {width}.")
-    frequency = torch.fft.rfftfreq(x.shape[-1], dtype=torch.float64)
-    gain = ((cutoff + width / 2 - frequency) / width).clamp(0.0, 1.0)
-    return torch.fft.irfft(torch.fft.rfft(x) * gain.to(x.dtype), n=x.shape[-1])

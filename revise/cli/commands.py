@@ -1,19 +1,16 @@
-"""The `revise` command: train, export, inpaint, generate, evaluate.
-
-The CLI owns the terminal. Every user mistake the library reports as a `ValueError` (bad
-paths, bad audio, bad gaps, bad model files, bad configs) is printed as one sentence on
-stderr with exit code 2 and no traceback; nothing is written in that case.
+"""The `train`, `export`, `inpaint` and `generate` subcommands: each an `add_*` that registers its
+arguments and a `run_*` that runs it. Heavy modules are imported inside the `run_*` functions, so
+`revise --help` loads no torch.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
-import sys
 from pathlib import Path
 
-from revise.cli_args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
+from revise.cli.args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
+from revise.config import SCHEDULES
 
 EXAMPLES = {
     "inpaint": "example:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2",
@@ -22,19 +19,6 @@ EXAMPLES = {
     "export": "example:\n  revise export runs/tiny/checkpoints/last.ckpt my_model/",
 }
 
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="revise", description="Draft-then-revise audio inpainting and generation.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_train(commands)
-    _add_export(commands)
-    _add_inpaint(commands)
-    _add_generate(commands)
-    from revise.evaluate_cli import add_evaluate
-
-    add_evaluate(commands)
-    return parser
 
 
 def _command(commands, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -46,26 +30,24 @@ def _command(commands, name: str, help_text: str) -> argparse.ArgumentParser:
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--passes", type=non_negative_int, help="revision passes (default: the model's, measured best)")
-    parser.add_argument("--schedule", choices=["all", "shrink", "alternate"],
+    parser.add_argument("--schedule", choices=SCHEDULES,
                         help="which frames each pass re-masks: all of them every pass, a shrinking centre "
                              "(keeps frames next to known audio), or alternating halves (default: the model's)")
     parser.add_argument("--model", type=Path, help="a model folder written by `revise export` (default: the shipped model)")
-    parser.add_argument("--seed", type=seed_int, default=0,
-                        help="random seed for sampling (generation); the same seed gives the same output (default 0)")
     parser.add_argument("--force", action="store_true", help="overwrite OUTPUT if it exists")
 
 
-def _add_inpaint(commands) -> None:
+def add_inpaint(commands) -> None:
     p = _command(commands, "inpaint", "Fill gaps in an audio file so nobody hears where they were.")
     p.add_argument("input", type=Path, help="audio file to repair (wav, flac, ogg; any rate and channel count)")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the repaired file")
     p.add_argument("--gap", type=parse_gap, action="append", required=True, metavar="START:END",
                    help="a gap in seconds, e.g. 1.2:1.3; repeat for several gaps (each at most 1 s)")
     _add_model_options(p)
-    p.set_defaults(run=_run_inpaint)
+    p.set_defaults(run=run_inpaint)
 
 
-def _add_generate(commands) -> None:
+def add_generate(commands) -> None:
     p = _command(commands, "generate", "Generate audio: the drafter writes, the reviser revises.")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the audio")
     p.add_argument("--seconds", type=positive_float, required=True, help="seconds of new audio (at most 600)")
@@ -74,11 +56,13 @@ def _add_generate(commands) -> None:
                    help="crossfade: windowed overlap-add (default). naive: BASELINE ONLY, frames butted "
                         "end to end, to hear and measure the clicks the crossfade removes")
     p.add_argument("--no-prompt-in-output", action="store_true", help="write only the continuation")
+    p.add_argument("--seed", type=seed_int, default=0,
+                   help="random seed for sampling; the same seed gives the same output (default 0)")
     _add_model_options(p)
-    p.set_defaults(run=_run_generate)
+    p.set_defaults(run=run_generate)
 
 
-def _add_train(commands) -> None:
+def add_train(commands) -> None:
     p = _command(commands, "train", "Train a drafter and reviser on a folder of audio.")
     p.add_argument("--config", type=Path, required=True, help="a YAML run config, e.g. configs/tiny.yaml")
     p.add_argument("--data-root", type=Path, help="folder of audio to train on (overrides data.root)")
@@ -88,30 +72,30 @@ def _add_train(commands) -> None:
     p.add_argument("--init", metavar="MODEL",
                    help="fine-tune: a new run starts from this model folder's weights ('default': the shipped "
                         "model); the config must have its frame, model, ar and match settings")
-    p.set_defaults(run=_run_train)
+    p.set_defaults(run=run_train)
 
 
-def _add_export(commands) -> None:
+def add_export(commands) -> None:
     p = _command(commands, "export", "Export a training checkpoint as safetensors weights plus a JSON config.")
     p.add_argument("checkpoint", type=Path, help="a .ckpt file written by `revise train`")
     p.add_argument("output", type=Path, help="the model folder to write")
     p.add_argument("--passes", type=non_negative_int,
                    help="the default revision passes stored with the model (default: the training config's)")
-    p.add_argument("--schedule", choices=["all", "shrink", "alternate"],
+    p.add_argument("--schedule", choices=SCHEDULES,
                    help="the default revision schedule stored with the model (default: the training config's)")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
-    p.set_defaults(run=_run_export)
+    p.set_defaults(run=run_export)
 
 
-def _run_inpaint(args: argparse.Namespace) -> None:
+def run_inpaint(args: argparse.Namespace) -> None:
     from revise.audio import check_output_path, read_audio, write_audio
     from revise.checkpoint import load_model
-    from revise.inference import inpaint
+    from revise.inpainting import inpaint
 
     check_output_path(args.output, [args.input], args.force)  # before any work: path and format
     audio = read_audio(args.input)
     model = load_model(args.model)
-    filled = inpaint(audio.samples, audio.sample_rate, args.gap, args.passes, model, args.seed, args.schedule)
+    filled = inpaint(audio.samples, audio.sample_rate, args.gap, passes=args.passes, model=model, schedule=args.schedule)
     write_audio(args.output, filled, audio.sample_rate, _same_subtype(audio, args.input, args.output))
     print(f"filled {len(args.gap)} gap(s) -> {args.output}")
 
@@ -121,7 +105,7 @@ def _same_subtype(audio, source: Path, output: Path) -> str | None:
     return audio.subtype if output.suffix.lower() == source.suffix.lower() else None
 
 
-def _run_generate(args: argparse.Namespace) -> None:
+def run_generate(args: argparse.Namespace) -> None:
     from revise.audio import check_output_path, read_audio, write_audio
     from revise.checkpoint import load_model
     from revise.generation import generate
@@ -131,25 +115,26 @@ def _run_generate(args: argparse.Namespace) -> None:
     model = load_model(args.model)
     samples = prompt.samples if prompt else None
     rate = prompt.sample_rate if prompt else model.sample_rate
-    audio = generate(args.seconds, samples, rate, args.passes, model, args.seed, args.schedule, args.join,
-                     include_prompt=not args.no_prompt_in_output)
+    audio = generate(args.seconds, samples, rate, passes=args.passes, model=model, seed=args.seed,
+                     schedule=args.schedule, join=args.join, include_prompt=not args.no_prompt_in_output)
     write_audio(args.output, audio, rate)
     print(f"wrote {len(audio) / rate:.2f} s at {rate} Hz -> {args.output}")
 
 
-def _run_train(args: argparse.Namespace) -> None:
+def run_train(args: argparse.Namespace) -> None:
     from revise.config import load_config
 
     config = load_config(args.config)
-    from revise.fit import run_training  # Lightning is imported only once the config is good
+    from revise.train.run import run_training  # Lightning is imported only once the config is good
 
     model_dir = run_training(config, args.data_root, args.output_dir, args.max_steps, resume=not args.fresh,
                              init=args.init)
     print(f"trained model exported to {model_dir}")
 
 
-def _run_export(args: argparse.Namespace) -> None:
-    from revise.checkpoint import export_model, model_from_lightning_checkpoint
+def run_export(args: argparse.Namespace) -> None:
+    from revise.checkpoint import export_model
+    from revise.train.checkpoints import model_from_lightning_checkpoint
 
     _check_export_output(args.output, args.force)
     model, info = model_from_lightning_checkpoint(args.checkpoint)
@@ -181,41 +166,3 @@ def _check_export_output(output: Path, force: bool) -> None:
     check_folder_writable(folder)
 
 
-def _attach_dash_values(argv: list[str]) -> list[str]:
-    """`--gap -1:0.2` reads as an option to argparse; pass it as `--gap=-1:0.2` so parse_gap explains it."""
-    joined: list[str] = []
-    for token in argv:
-        if joined and joined[-1] == "--gap" and token.startswith("-") and ":" in token:
-            joined[-1] = f"--gap={token}"
-        else:
-            joined.append(token)
-    return joined
-
-
-def _configure_logging(verbose: bool) -> None:
-    """Library warnings (e.g. merged gaps) reach the user as `revise: ...` lines."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("revise: %(message)s"))
-    logger = logging.getLogger("revise")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    logger.propagate = False
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else list(argv)))
-    _configure_logging(args.verbose)
-    try:
-        args.run(args)
-    except ValueError as error:  # every user-facing problem is a ValueError subclass
-        print(f"revise: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("revise: interrupted; no output was written.", file=sys.stderr)
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,8 @@
-"""Seam metrics of a whole file (e.g. a generated one) on the model's frame-boundary grid.
+"""Seam, level and texture figures of a whole file (e.g. a generated one) on the model's frame grid.
 
 Where frames were butted end to end (the naive join), every frame boundary carries a step in
 the waveform; where they were crossfaded, the boundaries look like any other sample. The grid is
-the one `revise.framing.naive_join` produces: boundaries at samples b with b % hop == offset.
+the one `revise.dsp.framing.naive_join` produces: boundaries at samples b with b % hop == offset.
 """
 
 from __future__ import annotations
@@ -10,64 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from revise.audio import resample, to_float, to_mono
 from revise.config import FrameConfig
-from revise.framing import left_padding
-from revise.metrics import boundary_discontinuity_ratio, fft_size, highpass_energy, level_stability, spectral_flatness
-
-_TINY = 1e-20
+from revise.dsp.framing import left_padding
+from revise.evaluate.metrics import (
+    boundary_click_db, boundary_discontinuity_ratio, fft_size, level_stability, spectral_flatness, worst_offset_click_db,
+)
 
 
 def grid_offset(frame_length: int, hop: int) -> int:
     """Where the naive join's frame boundaries fall: samples b with b % hop == offset."""
     return ((frame_length - hop) // 2 - left_padding(frame_length, hop)) % hop
-
-
-def boundary_click_db(signal: np.ndarray, hop: int, offset: int) -> float:
-    """Median click energy at the frame boundaries over that half a hop away, in dB.
-
-    signal: float [n]; boundaries at samples b with b % hop == offset. Click energy is the peak
-    of the squared second difference within hop / 8 samples of a position. About 0 dB for
-    seamless audio (boundaries look like the samples between them; medians keep it steady,
-    about +-0.2 dB on tonal music), large and positive when frames meet with steps.
-    """
-    peaks, half = _click_peaks(signal, hop)
-    return _median_ratio_db(peaks, half, hop, offset)
-
-
-def worst_offset_click_db(signal: np.ndarray, hop: int) -> tuple[float, int]:
-    """The largest `boundary_click_db` over every grid offset 0..hop-1, and that offset.
-
-    Finds periodic seams wherever they sit (e.g. a file made by another frame layout); on
-    seamless audio it reads a little above 0 dB, being the maximum over `hop` noisy values.
-    """
-    peaks, half = _click_peaks(signal, hop)
-    values = [_median_ratio_db(peaks, half, hop, offset) for offset in range(hop)]
-    best = int(np.argmax(values))
-    return values[best], best
-
-
-def _click_peaks(signal: np.ndarray, hop: int) -> tuple[np.ndarray, int]:
-    """peaks[i] = max of the squared second difference over [i, i + 2 half), half = hop // 8. [n - 2 half + 1]"""
-    if len(signal) < 2 * hop:
-        raise ValueError(f"a signal of {len(signal)} samples is too short to hold frame boundaries at hop {hop}.")
-    half = max(1, hop // 8)
-    energy = highpass_energy(np.asarray(signal, dtype=np.float64))
-    return sliding_window_view(energy, 2 * half).max(axis=1), half
-
-
-def _median_ratio_db(peaks: np.ndarray, half: int, hop: int, offset: int) -> float:
-    length = len(peaks) + 2 * half - 1
-    boundaries = np.arange(offset % hop, length, hop)
-    boundaries = boundaries[(boundaries >= half + hop // 2) & (boundaries + half + hop // 2 <= length)]
-    if len(boundaries) == 0:
-        raise ValueError(f"a signal of {length} samples is too short to hold frame boundaries at hop {hop}.")
-    on_grid = np.median(peaks[boundaries - half])
-    off_grid = np.median(peaks[boundaries - half + hop // 2])
-    return float(10.0 * np.log10((on_grid + _TINY) / (off_grid + _TINY)))
-
 
 
 def evaluate_stream(

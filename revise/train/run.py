@@ -12,11 +12,12 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
-from revise.checkpoint import ModelFileError, export_model, load_model, model_from_lightning_checkpoint
+from revise.checkpoint import ModelFileError, export_model, load_model
 from revise.config import Config, to_dict
-from revise.gap_data import RevisionDataModule
-from revise.model import RevisionModel
-from revise.training import RevisionTask
+from revise.nn.model import RevisionModel
+from revise.train.checkpoints import model_from_lightning_checkpoint
+from revise.train.datamodule import RevisionDataModule
+from revise.train.task import RevisionTask
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def run_training(
     checkpoints = out / "checkpoints"
     last = checkpoints / "last.ckpt"
     resume_from = str(last) if resume and _check_resumable(last, config) else None
-    start = _initial_model(init, config) if init is not None and resume_from is None else None
+    start = initial_model(init, config) if init is not None and resume_from is None else None
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     datamodule = RevisionDataModule(config)
@@ -128,7 +129,7 @@ def _check_resumable(last: Path, config: Config) -> bool:
     return True
 
 
-def _initial_model(init: str | Path, config: Config) -> RevisionModel:
+def initial_model(init: str | Path, config: Config) -> RevisionModel:
     """The exported model a new run starts from; refuses one whose shape or settings differ from `config`."""
     model = load_model(None if str(init) == "default" else init)
     differing = _differing_settings(model, config)

@@ -1,70 +1,14 @@
-"""Pure mask builders: training gaps, frame masks, and per-pass revision schedules.
+"""Revision schedules: which of the frames to fill each revision pass re-masks.
 
-Gaps are half-open sample ranges [start, end). A frame is "to fill" when its support touches a
-gap; every other frame holds only known samples and is never changed by the models.
+The frames to fill come from `revise.dsp.framing.frame_mask`; every mask built here is a subset
+of them, so known audio is never changed. The schedule names live in `revise.config.SCHEDULES`.
 """
 
 from __future__ import annotations
 
 import torch
 
-from revise.config import ScheduleName
-from revise.framing import left_padding, num_frames
-
-SCHEDULES: tuple[str, ...] = ("all", "shrink", "alternate")
-
-
-def frame_mask(samples: torch.Tensor, frame_length: int, hop_length: int) -> torch.Tensor:
-    """Bool [..., T] from a bool sample mask [..., N]: True for every frame whose support touches it."""
-    pad_left = left_padding(frame_length, hop_length)
-    count = num_frames(samples.shape[-1], frame_length, hop_length)
-    pad_right = (count - 1) * hop_length + frame_length - pad_left - samples.shape[-1]
-    padded = torch.nn.functional.pad(samples.to(torch.float32), (pad_left, pad_right))
-    return padded.unfold(-1, frame_length, hop_length).amax(dim=-1) > 0
-
-
-def sample_mask(gaps: list[tuple[int, int]], length: int) -> torch.Tensor:
-    """Bool [N]: True inside the gaps."""
-    mask = torch.zeros(length, dtype=torch.bool)
-    for start, end in gaps:
-        mask[start:end] = True
-    return mask
-
-
-def draw_training_gaps(
-    length: int,
-    hop_length: int,
-    max_span: int,
-    scattered_fraction: float,
-    generator: torch.Generator,
-    to_end_probability: float = 0.1,
-) -> list[tuple[int, int]]:
-    """Random non-overlapping gaps in a [length] excerpt, sorted by start.
-
-    One span from one hop to `max_span` samples (running to the end of the excerpt with
-    `to_end_probability`, as in generation), plus scattered one-hop gaps covering about
-    `scattered_fraction` of the excerpt. Every gap leaves at least one hop of known audio
-    at the excerpt's start so the drafter has something to start from.
-    """
-    if length < 2 * hop_length:
-        raise ValueError(f"an excerpt of {length} samples is shorter than two hops ({2 * hop_length}).")
-
-    def uniform(low: int, high: int) -> int:
-        return int(torch.randint(low, max(high, low + 1), (1,), generator=generator))
-
-    span = uniform(hop_length, min(max_span, length - 2 * hop_length) + 1)
-    if torch.rand(1, generator=generator).item() < to_end_probability:
-        gaps = [(length - span, length)]
-    else:
-        start = uniform(hop_length, length - span - hop_length)
-        gaps = [(start, start + span)]
-    for _ in range(round(scattered_fraction * length / hop_length)):
-        start = uniform(hop_length, length - hop_length)
-        candidate = (start, start + hop_length)
-        # keep a hop of known audio between gaps so each gap has its own context
-        if all(candidate[1] + hop_length <= s or candidate[0] >= e + hop_length for s, e in gaps):
-            gaps.append(candidate)
-    return sorted(gaps)
+from revise.config import SCHEDULES, ScheduleName
 
 
 def revision_masks(to_fill: torch.Tensor, passes: int, schedule: ScheduleName) -> list[torch.Tensor]:

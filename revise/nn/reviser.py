@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from revise.config import ModelConfig
-from revise.rnn import ResidualRNN
+from revise.nn.rnn import ResidualRNN
 
 
 class Reviser(nn.Module):
@@ -14,15 +14,16 @@ class Reviser(nn.Module):
 
     Each frame's input is its current features (truth where known; the draft or the previous
     pass where masked), two hints and its mask bit. The hints are the two-sided AR fill and the
-    similarity fill (revise.similarity: the best-matching stretch of the same recording, written
-    with its matched sides, so the network can see how well it fits next to the true audio). For
+    similarity fill (`revise.hints.similarity`: the best-matching stretch of the same recording,
+    written with its matched sides, so the network can see how well it fits next to the true
+    audio). For
     generation, where neither exists, the draft serves as both. The masked output is
 
         hint * (1 + g) + match * m + estimate * e + level * correction,
 
     with per-frame scalars g, m and e and a per-sample correction, all from zero-initialised
     heads, so an untrained reviser reproduces the AR hint rather than noise, which is what lets
-    training start at the classical fill's quality (DESIGN.md). The scalar gates are what the RNN
+    training start at the classical fill's quality. The scalar gates are what the RNN
     can learn quickly: how far to trust each hint or the estimate in each frame (an uncertain
     prediction deep inside a long gap scores a better SNR when shrunk, and the AR fill is best
     near the gap's edges where the match is best in its middle), which an additive correction
@@ -68,6 +69,6 @@ class Reviser(nn.Module):
 
         The network sees and corrects the audio in units of its own level: without this, one
         optimiser step on the correction head moved the output by about the music's whole
-        amplitude, and the reviser fell more than 1 dB below its AR hint early in training.
+        amplitude, and the reviser fell below its AR hint early in training (MODEL_CARD.md).
         """
         return hint.detach().pow(2).mean(dim=(1, 2), keepdim=True).sqrt() + 1e-4

@@ -18,8 +18,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from revise.evaluate import BenchmarkResults, WorstSeam
-from revise.metrics import fft_size
+from revise.evaluate.benchmark import BenchmarkResults, WorstSeam
+from revise.evaluate.metrics import fft_size
 
 REPORT_FILES = ("report.md", "results.json", "metrics_vs_gap.png", "snr_vs_passes.png", "worst_seam.png")
 _TABLES = (
@@ -86,8 +86,8 @@ def _table(results: BenchmarkResults, metric: str) -> list[str]:
     lines = ["| method | " + " | ".join(f"{label} ms" for label in labels) + " |",
              "|---" * (len(labels) + 1) + "|"]
     for method in results.methods:
-        cells = [_cell(_median(results, method, label, metric)) for label in labels]
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        cells = [_cell(_median(results, method.name, label, metric)) for label in labels]
+        lines.append(f"| {method.name} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -101,7 +101,8 @@ def _passes_table(results: BenchmarkResults) -> list[str]:
 
 
 def _passes_methods(results: BenchmarkResults) -> list[tuple[int, str]]:
-    return [(int(m.split("=")[1]), m) for m in results.methods if "=" in m]
+    """(passes, name) of every model method, in the benchmark's order (increasing passes)."""
+    return [(m.passes, m.name) for m in results.methods if m.kind == "revise"]
 
 
 def _winner_lines(results: BenchmarkResults) -> list[str]:
@@ -110,7 +111,7 @@ def _winner_lines(results: BenchmarkResults) -> list[str]:
     lines = []
     for label in _labels(results):
         ar = _median(results, "ar", label)
-        best = max(results.methods, key=lambda m: _median(results, m, label))
+        best = max((m.name for m in results.methods), key=lambda name: _median(results, name, label))
         gain = results.aggregates[default][label]["snr_gain_vs_ar"]
         own = _median(results, default, label) - ar
         top = _median(results, best, label)
@@ -144,8 +145,10 @@ def markdown_report(results: BenchmarkResults) -> str:
         f"{s['gaps_per_length']} gaps per gap length from {len(s['clips'])} clips in `{s['clips_dir']}`, mono at the "
         f"model rate ({s['sample_rate']} Hz), {s['context_seconds']} s of context on each side, seed {s['seed']}.",
         f"Methods: `zero` fills silence; `ar` is two-sided Burg AR extrapolation (order {s['ar_baseline']['order']}, "
-        f"{s['ar_baseline']['context']} samples of context per side) with a raised-cosine crossfade; `passes=0` is the "
-        f"drafter's draft joined by crossfade with no revision; `revise passes=K` adds K revision passes "
+        f"{s['ar_baseline']['context']} samples of context per side) with a raised-cosine crossfade; `match` is the "
+        f"similarity fill alone (the best-matching stretch of the same clip, cut in at the gap edges); `ar+match` is "
+        f"the mean of the two; `passes=0` is the drafter's draft joined by crossfade with no revision; "
+        f"`revise passes=K` adds K revision passes "
         f"(schedule `{s['schedule']}`). The model's default is {_count_passes(s['default_passes'])}"
         + (f"; model `{s['model_path']}`." if "model_path" in s else "."), "",
     ]
@@ -181,10 +184,11 @@ def _plot_metrics_vs_gap(results: BenchmarkResults) -> Figure:
     panels = (("gap_snr", "median gap SNR (dB)"), ("lsd", "median LSD (dB)"), ("click_db", "median edge click (dB)"))
     for axis, (metric, name) in zip(axes, panels):
         for index, method in enumerate(results.methods):
-            if method == "zero" and metric != "gap_snr":
+            if method.kind == "zero" and metric != "gap_snr":
                 continue
-            values = [_median(results, method, label, metric) for label in _labels(results)]
-            axis.plot(gaps, [np.nan if v is None else v for v in values], marker="o", label=method, color=f"C{index}")
+            values = [_median(results, method.name, label, metric) for label in _labels(results)]
+            axis.plot(gaps, [np.nan if v is None else v for v in values], marker="o", label=method.name,
+                      color=f"C{index}")
         axis.set_xscale("log")
         axis.minorticks_off()
         axis.set_xticks(gaps, [f"{g:g}" for g in gaps])

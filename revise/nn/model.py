@@ -5,8 +5,8 @@ from __future__ import annotations
 from torch import nn
 
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig
-from revise.drafter import Drafter
-from revise.reviser import Reviser
+from revise.nn.drafter import Drafter
+from revise.nn.reviser import Reviser
 
 
 class RevisionModel(nn.Module):

@@ -51,3 +51,24 @@ def non_negative_seconds(text: str) -> float:
     return _number(
         text, float, "a number of seconds", lambda v: 0 <= v < math.inf, "a finite number of seconds, 0 or more"
     )
+
+
+def _list(text: str, kind: type, what: str, example: str, valid, requirement: str) -> list:
+    """Parse comma-separated `text` as a list of `kind`; refuse it in one sentence unless each is `valid`."""
+    try:
+        values = [kind(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is malformed; write {what} separated by commas, e.g. {example}") from None
+    if not all(valid(v) for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r} must hold {requirement}")
+    return values
+
+
+def number_list(text: str) -> list[float]:
+    """'20,50,100' -> [20.0, 50.0, 100.0]; each a positive finite number."""
+    return _list(text, float, "numbers", "20,50,100", lambda v: math.isfinite(v) and v > 0, "positive numbers only")
+
+
+def passes_list(text: str) -> list[int]:
+    """'0,1,2' -> [0, 1, 2]; each a whole number >= 0."""
+    return _list(text, int, "whole numbers", "0,1,2,4,8", lambda v: v >= 0, "numbers of passes >= 0")

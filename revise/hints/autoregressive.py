@@ -40,9 +40,9 @@ def burg(x: np.ndarray, order: int) -> np.ndarray:
         # next to the update below, and do not drift for high orders.
         denominator = float(np.dot(forward, forward) + np.dot(backward, backward))
         # Only an exactly zero error stops the recursion (silence, or a signal predicted
-        # exactly): a relative floor such as -120 dB was tried and cost up to 60 dB of gap SNR on
-        # clean sinusoids, because Burg's low-order fit of a sinusoid is biased and the high
-        # orders, though they reduce a tiny error, correct that bias.
+        # exactly): a relative floor cost gap SNR on clean sinusoids (MODEL_CARD.md), because
+        # Burg's low-order fit of a sinusoid is biased and the high orders, though they reduce a
+        # tiny error, correct that bias.
         if not denominator > 0.0:
             break
         k = -2.0 * float(np.dot(backward, forward)) / denominator
@@ -86,7 +86,7 @@ def crossfade_weights(length: int) -> np.ndarray:
     """Weight of the forward prediction across a gap: raised cosine from 1 down to 0. [length]
 
     The backward prediction gets `1 - w`, so the two always sum to one. Same ramp as
-    `revise.framing.fade_in` (reversed), written in numpy so this module needs no torch.
+    `revise.dsp.framing.fade_in` (reversed), written in numpy so this module needs no torch.
     """
     position = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1)
     return np.cos(0.5 * np.pi * position) ** 2

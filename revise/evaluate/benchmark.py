@@ -1,11 +1,10 @@
-"""Measure fills, streams and whole folders: `evaluate_fill`, `evaluate_stream`, `run_benchmark`.
+"""Measure one fill or a whole folder: `evaluate_fill` and `run_benchmark`.
 
 `evaluate_fill` scores one fill against its reference (gap and seam metrics per gap);
-`evaluate_stream` looks for seams in any file (e.g. a generated one) on the model's frame grid;
 `run_benchmark` cuts seeded gaps into a folder of clips at the model rate, fills them with every
-method of `revise.fills` and gathers the metrics of `revise.metrics`. `revise.report` turns its
-results into a Markdown table, JSON and plots. Above `inference`; never imports Lightning; logs,
-never prints (the CLI owns the terminal, and the progress bar goes to stderr).
+method of `revise.evaluate.methods` and gathers the metrics of `revise.evaluate.metrics`;
+`revise.evaluate.report` turns its results into a Markdown table, JSON and plots. Never imports
+Lightning; logs, never prints (the CLI owns the terminal, and the progress bar goes to stderr).
 """
 
 from __future__ import annotations
@@ -22,15 +21,11 @@ import torch
 from tqdm import tqdm
 
 from revise.audio import AUDIO_SUFFIXES, AudioError, list_audio_files, read_audio, resample, to_float, to_mono
-from revise.config import to_dict
-from revise.fills import FillFn, ar_settings, fill_methods, method_name
-from revise.inference import CONTEXT_SECONDS, MAX_GAP_SECONDS, search_seconds
-from revise.metrics import click_db, gap_snr, log_spectral_distance, multi_resolution_stft_distance
-from revise.model import RevisionModel
-from revise.stream_metrics import evaluate_stream
-
-__all__ = ["BenchmarkResults", "WorstSeam", "evaluate_fill", "evaluate_stream", "fill_methods", "gap_metrics",
-           "run_benchmark"]
+from revise.checkpoint import model_settings
+from revise.evaluate.methods import Method, baseline_settings, benchmark_methods, fill
+from revise.evaluate.metrics import gap_metrics
+from revise.inpainting import CONTEXT_SECONDS, MAX_GAP_SECONDS, search_seconds
+from revise.nn.model import RevisionModel
 
 log = logging.getLogger(__name__)
 
@@ -40,26 +35,6 @@ DEFAULT_GAPS_PER_CLIP = 4
 SILENT_RMS = 1e-3  # about -60 dBFS: a gap or context this quiet says nothing about a method
 BATCH = 64  # gap windows filled in one call (they share one layout, so they run as channels)
 METRICS = ("gap_snr", "lsd", "mrstft", "click_db")
-
-
-def gap_metrics(reference: np.ndarray, estimate: np.ndarray, start: int, end: int, rate: int) -> dict[str, Any]:
-    """Gap and seam figures of one filled gap [start, end) in 1-D signals [n] (see revise.metrics).
-
-    gap_snr and lsd in dB, mrstft unitless; click_db (dB against the reference) is the louder of
-    the two edges, click_db_left/right each edge alone; an edge at the signal's end gives None.
-    """
-    clicks = {
-        name: (click_db(estimate, [p], reference) if 0 < p < len(reference) else None)
-        for name, p in (("click_db_left", start), ("click_db_right", end))
-    }
-    present = [value for value in clicks.values() if value is not None]
-    return {
-        "gap_snr": gap_snr(reference, estimate, start, end),
-        "lsd": log_spectral_distance(reference, estimate, start, end, rate),
-        "mrstft": multi_resolution_stft_distance(reference, estimate, start, end, rate),
-        "click_db": max(present) if present else None,
-        **clicks,
-    }
 
 
 def evaluate_fill(
@@ -113,7 +88,7 @@ class BenchmarkResults:
     settings: dict[str, Any]
     gaps: list[dict[str, Any]]
     aggregates: dict[str, dict[str, dict[str, Any]]]
-    methods: list[str] = field(default_factory=list)
+    methods: list[Method] = field(default_factory=list)
     worst_seam: WorstSeam | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -122,7 +97,7 @@ class BenchmarkResults:
         if self.worst_seam is not None:
             w = self.worst_seam
             worst = {"method": w.method, "clip": w.clip, "gap_ms": w.gap_ms, "click_db": w.click_db}
-        return {"settings": self.settings, "methods": self.methods, "aggregates": self.aggregates,
+        return {"settings": self.settings, "methods": [m.name for m in self.methods], "aggregates": self.aggregates,
                 "worst_seam": worst, "gaps": self.gaps}
 
 
@@ -210,13 +185,13 @@ def run_benchmark(
             f"no clip in {clips_dir} has a loud enough stretch of {(max(lengths.values()) + 2 * context) / rate:.2f} s "
             "for a gap with its context; give longer or louder clips."
         )
-    default = model.revision.passes
-    methods = fill_methods(model, sorted({default, *passes}), seed)
+    default = Method("revise", model.revision.passes)
+    methods = benchmark_methods(sorted({default.passes, *passes}))
     with _torch_threads(threads):
-        worst = _fill_all(methods, windows, gaps, lengths, context, rate, method_name(default), progress)
+        worst = _fill_all(methods, model, windows, gaps, lengths, context, rate, default, progress)
     settings = _settings(clips_dir, used, gap_ms, methods, default, gaps_per_clip, seed, model, gaps)
-    aggregates = aggregate(gaps, list(methods), list(lengths))
-    return BenchmarkResults(settings, gaps, aggregates, list(methods), worst)
+    aggregates = aggregate(gaps, [m.name for m in methods], list(lengths))
+    return BenchmarkResults(settings, gaps, aggregates, methods, worst)
 
 
 def window_context_seconds(model: RevisionModel) -> float:
@@ -274,7 +249,8 @@ def cut_windows(clips, root: Path, rate: int, lengths: dict[str, int], context: 
     return gaps, windows, used
 
 
-def _fill_all(methods: dict[str, FillFn], windows, gaps, lengths, context, rate, worst_method, progress):
+def _fill_all(methods: list[Method], model: RevisionModel, windows, gaps, lengths, context, rate,
+              worst_method: Method, progress: bool) -> WorstSeam | None:
     """Fill every window with every method in batches; store gap_metrics in the records; find the worst seam."""
     worst: WorstSeam | None = None
     total = len(gaps) * len(methods)
@@ -283,14 +259,15 @@ def _fill_all(methods: dict[str, FillFn], windows, gaps, lengths, context, rate,
             records = [g for g in gaps if gap_label(g["gap_ms"]) == label]
             stack = np.stack(windows[label], axis=1)  # [window, gaps of this length]
             start, end = context, context + n
-            for name, fill in methods.items():
+            for method in methods:
+                name = method.name
                 for first in range(0, stack.shape[1], BATCH):
                     batch = stack[:, first : first + BATCH]
-                    filled = fill(batch, [(start, end)], rate)
+                    filled = fill(method, batch, [(start, end)], rate, model)
                     for j in range(batch.shape[1]):
                         figures = gap_metrics(batch[:, j], filled[:, j], start, end, rate)
                         records[first + j]["metrics"][name] = figures
-                        if name == worst_method and (worst is None or figures["click_db"] > worst.click_db):
+                        if method == worst_method and (worst is None or figures["click_db"] > worst.click_db):
                             edge = start if figures["click_db_left"] == figures["click_db"] else end
                             worst = WorstSeam(name, records[first + j]["clip"], float(label), start, end, edge,
                                               figures["click_db"], rate, batch[:, j].copy(), filled[:, j].copy())
@@ -321,14 +298,15 @@ def aggregate(gaps: list[dict[str, Any]], methods: list[str], labels: list[str])
     return out
 
 
-def _settings(clips_dir, used, gap_ms, methods, default, gaps_per_clip, seed, model, gaps) -> dict[str, Any]:
-    order, context = ar_settings(model.sample_rate)
+def _settings(clips_dir, used, gap_ms, methods: list[Method], default: Method, gaps_per_clip, seed, model,
+              gaps) -> dict[str, Any]:
+    ar, _ = baseline_settings(model.sample_rate, model)
     return {
         "clips_dir": str(clips_dir), "clips": used, "gap_ms": [float(g) for g in gap_ms],
         "gaps_per_length": len(gaps) // len(gap_ms), "gaps_per_clip": gaps_per_clip, "seed": seed,
-        "methods": list(methods), "passes": sorted(int(m.split("=")[1]) for m in methods if "=" in m),
-        "default_passes": default, "default_method": method_name(default), "schedule": model.revision.schedule,
+        "methods": [m.name for m in methods], "passes": sorted(m.passes for m in methods if m.kind == "revise"),
+        "default_passes": default.passes, "default_method": default.name, "schedule": model.revision.schedule,
         "sample_rate": model.sample_rate, "context_seconds": window_context_seconds(model), "silent_rms": SILENT_RMS,
-        "ar_baseline": {"order": order, "context": context},
-        "model": {name: to_dict(getattr(model, name)) for name in ("frame", "model", "revision", "ar", "match")},
+        "ar_baseline": {"order": ar.order, "context": ar.context},
+        "model": model_settings(model),
     }

@@ -1,0 +1,119 @@
+"""The fill methods the benchmark compares: each a `Method` (data), filled by `fill`.
+
+A fill takes window float [n] or [n, B] at `rate` (B windows sharing one gap layout, filled
+together as channels) and gaps as (start, end) sample pairs, and returns float64 of the window's
+shape with the gaps filled. Zero fill, the two-sided Burg AR fill, the similarity fill alone (the
+best-matching stretch of the window, cut in at the gap edges) and the mean of those two are the
+classical baselines, built by `revise.hints.build.window_hints` as the model's hints are; the
+model methods run the real `revise.inpainting.inpaint` (draft, revision passes, crossfade splice),
+so the benchmark measures exactly what users get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from revise.config import ARConfig, MatchConfig, ScheduleName
+from revise.hints.build import Hints, window_hints
+from revise.inpainting import inpaint
+from revise.nn.model import RevisionModel
+
+MethodKind = Literal["zero", "ar", "match", "ar+match", "revise"]
+AR_REFERENCE_RATE = 16000  # ARConfig's defaults are stated at this rate
+
+
+@dataclass(frozen=True)
+class Method:
+    """One method of the benchmark. `passes` (and `schedule`, None: the model's) only for "revise"."""
+
+    kind: MethodKind
+    passes: int | None = None
+    schedule: ScheduleName | None = None
+
+    @property
+    def name(self) -> str:
+        """The name in tables and results.json: "ar", "passes=0" (draft + crossfade), "revise passes=2"."""
+        if self.kind != "revise":
+            return self.kind
+        name = "passes=0" if self.passes == 0 else f"revise passes={self.passes}"
+        return name if self.schedule is None else f"{name} schedule={self.schedule}"
+
+
+BASELINES = (Method("zero"), Method("ar"), Method("match"), Method("ar+match"))
+
+
+def benchmark_methods(passes: Sequence[int], schedule: ScheduleName | None = None) -> list[Method]:
+    """The baselines, then the model at passes 0 (always: a baseline) and at each K in `passes`, increasing."""
+    if any(int(k) != k or k < 0 for k in passes):
+        raise ValueError(f"passes must be whole numbers >= 0, got {list(passes)}.")
+    return [*BASELINES, *(Method("revise", k, schedule) for k in sorted({0, *(int(k) for k in passes)}))]
+
+
+def fill(method: Method, window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel) -> np.ndarray:
+    """Fill `gaps` in `window` [n] or [n, B] at `rate` with `method`. Returns float64 of the window's shape."""
+    if method.kind == "zero":
+        return zero_fill(window, gaps)
+    if method.kind == "revise":
+        return model_fill(window, gaps, rate, model, method.passes, method.schedule)
+    hints = baseline_hints(window, gaps, rate, model, with_match=method.kind != "ar")
+    if method.kind == "ar":
+        filled = hints.ar
+    elif method.kind == "match":
+        filled = _gaps_only(hints.ar, hints.match, gaps)
+    else:  # the two hints without any learning
+        filled = 0.5 * (hints.ar + _gaps_only(hints.ar, hints.match, gaps))
+    return filled.T.reshape(np.shape(window))
+
+
+def zero_fill(window: np.ndarray, gaps: list[tuple[int, int]]) -> np.ndarray:
+    """Baseline: silence in every gap. window float [n] or [n, B] -> float64, same shape."""
+    out = np.array(window, dtype=np.float64)
+    for start, end in gaps:
+        out[start:end] = 0.0
+    return out
+
+
+def baseline_settings(rate: int, model: RevisionModel) -> tuple[ARConfig, MatchConfig]:
+    """The classical baselines' settings in samples at `rate`.
+
+    AR: ARConfig's defaults scaled from AR_REFERENCE_RATE, so the baseline is the same at any
+    model; match: the model's own similarity settings scaled from its rate.
+    """
+    scale, reference = rate / AR_REFERENCE_RATE, ARConfig()
+    ar = ARConfig(max(1, round(reference.order * scale)), max(2, round(reference.context * scale)))
+    scale, m = rate / model.sample_rate, model.match
+    return ar, MatchConfig(max(1, round(m.search * scale)), max(1, round(m.context * scale)), m.candidates)
+
+
+def baseline_hints(
+    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel, with_match: bool = True
+) -> Hints:
+    """The hints of a window [n] or [n, B] at the baselines' settings, as [B, n] each."""
+    columns = np.asarray(window, dtype=np.float64).reshape(len(window), -1)  # [n, B]
+    ar, match = baseline_settings(rate, model)
+    return window_hints(columns.T, gaps, ar, match if with_match else None)
+
+
+def _gaps_only(outside: np.ndarray, inside: np.ndarray, gaps: list[tuple[int, int]]) -> np.ndarray:
+    """`outside` [B, n] with `inside`'s samples in the gaps: only the gaps change, not the matched sides."""
+    out = outside.copy()
+    for start, end in gaps:
+        out[:, start:end] = inside[:, start:end]
+    return out
+
+
+def model_fill(
+    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel, passes: int,
+    schedule: ScheduleName | None = None,
+) -> np.ndarray:
+    """Draft, `passes` revision passes and the crossfade splice, by `revise.inpainting.inpaint`.
+
+    window float [n] or [n, B] (B windows sharing the gaps run as channels) -> float64, same shape.
+    The quarter-sample nudge makes inpaint's floor/ceil of seconds land exactly on the sample gaps.
+    """
+    seconds = [((start + 0.25) / rate, (end - 0.25) / rate) for start, end in gaps]
+    return inpaint(np.asarray(window, dtype=np.float64), rate, seconds, passes=passes, model=model, schedule=schedule)

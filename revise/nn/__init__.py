@@ -1,0 +1,1 @@
+"""The networks as plain `torch.nn.Module`s (no Lightning): `rnn`, `drafter`, `reviser`, `model`."""

@@ -1,0 +1,95 @@
+"""Training examples for the reviser: excerpts with gaps cut, and their hints.
+
+The similarity fill searches the excerpt's track around it, as inference searches the clip around
+a gap, so each example is cut with `match.search + match.context` samples of surroundings and cropped after.
+The hints are built here by `revise.hints.build.window_hints`, as inpainting builds them, in the
+DataLoader workers, so the training loop only runs the networks. Validation examples draw their gaps from a fixed seed so the logged gap SNR is
+comparable from one validation to the next.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from revise.config import Config
+from revise.dsp.framing import sample_mask
+from revise.hints.build import window_hints
+from revise.train.data import ExcerptDataset
+
+
+class GapExamples(Dataset):
+    """Wraps an `ExcerptDataset` [N]; each item is a dict of audio [N] float32, hint [N] float32
+    (AR fill of the gaps), match [N] float32 (similarity fill, with its matched sides) and gaps [N] bool.
+
+    Item i's gaps depend only on (seed, i); training reads fresh indices every epoch through
+    `EpochSampler`, so excerpts and gaps are new each epoch whatever the number of workers.
+    """
+
+    def __init__(self, excerpts: ExcerptDataset, config: Config, seed: int):
+        self.excerpts = excerpts
+        self.config = config
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.excerpts)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        frame, train, ar, match = self.config.frame, self.config.train, self.config.ar, self.config.match
+        margin = match.search + match.context
+        window, beyond = self.excerpts.with_surroundings(index, margin)
+        n = len(window) - 2 * margin
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
+        gaps = draw_training_gaps(
+            n, frame.hop_length, int(train.max_span_seconds * frame.sample_rate), train.scattered_frames, generator
+        )
+        shifted = [(start + margin, end + margin) for start, end in gaps]
+        if gaps[-1][1] == n:  # a span to the excerpt's end stands for generation: nothing known after it
+            shifted[-1] = (shifted[-1][0], len(window))
+        hints = window_hints(window.astype(np.float64)[None], shifted, ar, match, unknown=beyond)
+        crop = slice(margin, margin + n)
+        return {
+            "audio": torch.from_numpy(window[crop].copy()),
+            "hint": torch.from_numpy(hints.ar[0, crop].astype(np.float32)),
+            "match": torch.from_numpy(hints.match[0, crop].astype(np.float32)),
+            "gaps": sample_mask(gaps, n),
+        }
+
+
+def draw_training_gaps(
+    length: int,
+    hop_length: int,
+    max_span: int,
+    scattered_fraction: float,
+    generator: torch.Generator,
+    to_end_probability: float = 0.1,
+) -> list[tuple[int, int]]:
+    """Random non-overlapping gaps in a [length] excerpt, sorted by start.
+
+    One span from one hop to `max_span` samples (running to the end of the excerpt with
+    `to_end_probability`, as in generation), plus scattered one-hop gaps covering about
+    `scattered_fraction` of the excerpt. Every gap leaves at least one hop of known audio
+    at the excerpt's start so the drafter has something to start from.
+    """
+    if length < 2 * hop_length:
+        raise ValueError(f"an excerpt of {length} samples is shorter than two hops ({2 * hop_length}).")
+
+    def uniform(low: int, high: int) -> int:
+        return int(torch.randint(low, max(high, low + 1), (1,), generator=generator))
+
+    span = uniform(hop_length, min(max_span, length - 2 * hop_length) + 1)
+    if torch.rand(1, generator=generator).item() < to_end_probability:
+        gaps = [(length - span, length)]
+    else:
+        start = uniform(hop_length, length - span - hop_length)
+        gaps = [(start, start + span)]
+    for _ in range(round(scattered_fraction * length / hop_length)):
+        start = uniform(hop_length, length - hop_length)
+        candidate = (start, start + hop_length)
+        # keep a hop of known audio between gaps so each gap has its own context
+        if all(candidate[1] + hop_length <= s or candidate[0] >= e + hop_length for s, e in gaps):
+            gaps.append(candidate)
+    return sorted(gaps)
+
+
