@@ -21,7 +21,15 @@ from revise.audio import fit_length, resample, to_float
 from revise.checkpoint import load_model
 from revise.config import FrameConfig, ScheduleName
 from revise.dsp.framing import (
-    analyse, analysis_window, decode, encode, frame_mask, naive_join, num_frames, sample_mask, synthesise,
+    analyse,
+    analysis_window,
+    decode,
+    encode,
+    frame_mask,
+    naive_join,
+    num_frames,
+    sample_mask,
+    synthesise,
 )
 from revise.dsp.splice import splice
 from revise.nn.model import RevisionModel

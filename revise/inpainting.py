@@ -22,7 +22,7 @@ from revise.checkpoint import load_model
 from revise.config import RevisionConfig, ScheduleName
 from revise.dsp.framing import analyse, frame_mask, sample_mask, synthesise
 from revise.dsp.splice import anchor_edges, band_limit, splice
-from revise.hints.build import window_hints
+from revise.hints.build import Hints, window_hints
 from revise.nn.model import RevisionModel
 from revise.revision.loops import draft, revise
 
@@ -170,10 +170,25 @@ def windows(gaps: list[SampleGap], model: RevisionModel, sample_rate: int, lengt
     return out
 
 
-def fill_at_model_rate(
-    model: RevisionModel, chunk: np.ndarray, sample_rate: int, window: Window, revision: RevisionConfig
-) -> np.ndarray:
-    """Draft and revise the gaps of `window` in `chunk` [C, n] (float, at `sample_rate`); returns [C, n]."""
+@dataclass(frozen=True, eq=False)
+class ModelRateWindow:
+    """A window resampled to the model rate with its hints, ready for the networks.
+
+    known: float64 [C, n] with the gaps zeroed; gaps: (start, end) at the model rate, widened by
+    RESAMPLER_GUARD when resampled; mask: bool [n], True in the gaps; hints: their `Hints`.
+    """
+
+    known: np.ndarray
+    gaps: Ranges
+    mask: torch.Tensor
+    hints: Hints
+
+
+def at_model_rate(
+    model: RevisionModel, chunk: np.ndarray, sample_rate: int, window: Window, with_match: bool = True
+) -> ModelRateWindow:
+    """Resample `chunk` [C, n] (float, at `sample_rate`) to the model rate and build the hints of
+    `window`'s gaps; `with_match=False` skips the similarity search (the draft alone never reads it)."""
     rate = model.sample_rate
     resampled = sample_rate != rate
     signal = resample(chunk.T, sample_rate, rate).T if resampled else chunk
@@ -187,19 +202,27 @@ def fill_at_model_rate(
     gaps = to_model_rate(window.gaps)
     mask = sample_mask(gaps, n)
     known = np.where(mask.numpy(), 0.0, signal)
-    # the draft alone never reads the match: skip its search
-    hints = window_hints(known, gaps, model.ar, model.match if revision.passes else None,
-                         to_model_rate(window.unknown))
+    hints = window_hints(known, gaps, model.ar, model.match if with_match else None, to_model_rate(window.unknown))
+    return ModelRateWindow(known, gaps, mask, hints)
+
+
+def fill_at_model_rate(
+    model: RevisionModel, chunk: np.ndarray, sample_rate: int, window: Window, revision: RevisionConfig
+) -> np.ndarray:
+    """Draft and revise the gaps of `window` in `chunk` [C, n] (float, at `sample_rate`); returns [C, n]."""
+    rate = model.sample_rate
+    w = at_model_rate(model, chunk, sample_rate, window, with_match=revision.passes > 0)
+    n = w.known.shape[-1]
     # the networks see CONTEXT_SECONDS around the gaps; the wider window was for the search
     context = round(CONTEXT_SECONDS * rate)
-    crop = slice(max(0, gaps[0][0] - context), min(n, gaps[-1][1] + context))
-    filled = torch.from_numpy(hints.ar.copy())
-    filled[:, crop] = _draft_and_revise(model, known[:, crop], hints.ar[:, crop], hints.match[:, crop],
-                                        mask[crop], revision)
+    crop = slice(max(0, w.gaps[0][0] - context), min(n, w.gaps[-1][1] + context))
+    filled = torch.from_numpy(w.hints.ar.copy())
+    filled[:, crop] = _draft_and_revise(model, w.known[:, crop], w.hints.ar[:, crop], w.hints.match[:, crop],
+                                        w.mask[crop], revision)
     if revision.passes > 0:
-        filled = _anchored(filled, torch.from_numpy(hints.ar), gaps, mask, model.frame.hop_length)
+        filled = _anchored(filled, torch.from_numpy(w.hints.ar), w.gaps, w.mask, model.frame.hop_length)
     filled = filled.numpy()
-    if resampled:
+    if sample_rate != rate:
         filled = fit_length(resample(filled.T, rate, sample_rate).T, chunk.shape[-1])
     return filled
 

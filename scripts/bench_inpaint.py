@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 from revise.audio import read_audio, resample, to_float, to_mono
-from revise.hints.autoregressive import ar_fill
 from revise.checkpoint import load_model
 from revise.config import FrameConfig, ModelConfig
+from revise.hints.autoregressive import ar_fill
 from revise.inpainting import inpaint
 from revise.nn.model import RevisionModel
 

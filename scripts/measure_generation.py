@@ -18,8 +18,8 @@ import torch
 from revise.audio import resample
 from revise.checkpoint import load_model
 from revise.dsp.framing import left_padding
-from revise.generation import generate
 from revise.evaluate.metrics import boundary_discontinuity_ratio, level_stability, spectral_flatness
+from revise.generation import generate
 
 
 def validation_prompts(count: int, rate: int) -> list[tuple[str, np.ndarray]]:

@@ -14,7 +14,14 @@ import soundfile as sf
 import torch
 
 from revise.config import (
-    ARConfig, Config, DataConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, TrainConfig,
+    ARConfig,
+    Config,
+    DataConfig,
+    FrameConfig,
+    MatchConfig,
+    ModelConfig,
+    RevisionConfig,
+    TrainConfig,
 )
 from revise.nn.model import RevisionModel
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from scipy.signal import lfilter
 
-from revise.hints.autoregressive import ar_fill, ar_fill_many, burg, crossfade_weights, extrapolate
 from revise.dsp.splice import fade_in
+from revise.hints.autoregressive import ar_fill, ar_fill_many, burg, crossfade_weights, extrapolate
 
 RATE = 16000
 

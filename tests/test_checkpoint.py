@@ -30,7 +30,6 @@ from revise.revision.loops import draft, revise
 from revise.train.checkpoints import model_from_lightning_checkpoint
 
 
-
 @pytest.fixture
 def trained_like(tiny_model) -> RevisionModel:
     """The tiny model with a non-zero correction head, so the reviser's output depends on its weights."""

@@ -12,8 +12,8 @@ import soundfile as sf
 import torch
 
 from revise import audio
-from revise.train import data
 from revise.config import DataConfig
+from revise.train import data
 from revise.train.data import (
     EpochSampler,
     ExcerptDataset,

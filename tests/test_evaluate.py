@@ -13,14 +13,14 @@ import torch
 from revise.checkpoint import export_model
 from revise.cli.main import main
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig
+from revise.dsp.framing import naive_join
 from revise.evaluate.benchmark import METRICS, evaluate_fill, gap_label, place_gaps, run_benchmark
 from revise.evaluate.methods import benchmark_methods, fill
-from revise.dsp.framing import naive_join
-from revise.inpainting import CONTEXT_SECONDS, crossfade_margin
 from revise.evaluate.metrics import SNR_CAP_DB
-from revise.nn.model import RevisionModel
 from revise.evaluate.report import markdown_report, write_report
 from revise.evaluate.seams import evaluate_stream, grid_offset
+from revise.inpainting import CONTEXT_SECONDS, crossfade_margin
+from revise.nn.model import RevisionModel
 
 RATE = 16000
 GAP_MS = (20.0, 50.0, 100.0, 200.0)

@@ -19,11 +19,11 @@ from revise.audio import resample, to_float
 from revise.checkpoint import load_model
 from revise.cli.main import main
 from revise.config import ARConfig, Config, DataConfig, FrameConfig, ModelConfig, RevisionConfig, TrainConfig
-from revise.train.run import run_training
 from revise.evaluate.metrics import boundary_discontinuity_ratio, level_stability
+from revise.evaluate.seams import grid_offset
 from revise.nn.model import RevisionModel
 from revise.revision.loops import revise
-from revise.evaluate.seams import grid_offset
+from revise.train.run import run_training
 
 FRAME = FrameConfig(sample_rate=16000, frame_length=256, hop_length=128, encoding="raw")
 TINY = ModelConfig(rnn="gru", hidden_size=16, drafter_layers=1, reviser_layers=1)

@@ -8,7 +8,6 @@ import torch
 from revise.train.losses import MultiResolutionStftLoss, frame_loss
 
 
-
 def generator(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 

@@ -135,12 +135,11 @@ def test_property_training_gaps(hop, hops, extra, max_span, fraction, seed):
     check_training_gaps(gaps, length, hop, max_span)
 
 
-def test_training_gaps_for_an_excerpt_shorter_than_two_hops():
-    try:
-        gaps = draw_training_gaps(5, 4, 40, 0.0, torch.Generator().manual_seed(0))
-    except ValueError:
-        return
-    assert all(0 <= start < end <= 5 for start, end in gaps), gaps
+def test_training_gaps_for_an_excerpt_shorter_than_two_hops_are_refused():
+    with pytest.raises(ValueError, match="shorter than two hops"):
+        draw_training_gaps(7, 4, 40, 0.0, torch.Generator().manual_seed(0))
+    gaps = draw_training_gaps(8, 4, 40, 0.0, torch.Generator().manual_seed(0))  # exactly two hops: one gap
+    assert len(gaps) == 1 and 4 <= gaps[0][0] < gaps[0][1] <= 8
 
 
 # --- revision schedules ---------------------------------------------------------------------------

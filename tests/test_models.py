@@ -8,9 +8,9 @@ from torch import nn
 
 from revise.config import ModelConfig
 from revise.nn.drafter import Drafter
-from revise.revision.loops import draft, revise
 from revise.nn.reviser import Reviser
 from revise.nn.rnn import ResidualRNN
+from revise.revision.loops import draft, revise
 
 FEATURES = 12
 RNNS = ["gru", "lstm"]

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from revise.hints.autoregressive import ar_fill
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig
 from revise.evaluate.methods import Method, fill
-from revise.inpainting import inpaint
 from revise.evaluate.metrics import gap_snr
-from revise.nn.model import RevisionModel
+from revise.hints.autoregressive import ar_fill
 from revise.hints.similarity import match_fill_many
+from revise.inpainting import inpaint
+from revise.nn.model import RevisionModel
 
 RATE = 16000
 
@@ -69,7 +69,7 @@ def test_a_quieter_copy_is_scaled_up_by_at_most_12_db():
     # the only candidate is the same stretch 100 times quieter (and loud where the gap is)
     pattern = loop(0.2)
     x = np.concatenate([0.01 * pattern, np.zeros(1000), pattern])
-    candidate_start, gap_start = 0, len(pattern) + 1000
+    gap_start = len(pattern) + 1000
     x[1000:1400] = 50 * pattern[1000:1400]  # a loud onset inside the candidate's interior
     start, end = gap_start + 1000, gap_start + 1400
     holed = x.copy()

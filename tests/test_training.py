@@ -21,14 +21,14 @@ import soundfile as sf
 import torch
 import yaml
 
-from revise.train import run as fit
 from revise.checkpoint import ModelFileError, export_model, load_model
 from revise.config import Config, load_config, to_dict
-from revise.train.run import run_training
 from revise.dsp.framing import analyse
+from revise.train import run as fit
+from revise.train import task as training
 from revise.train.checkpoints import model_from_lightning_checkpoint
 from revise.train.datamodule import RevisionDataModule
-from revise.train import task as training
+from revise.train.run import run_training
 from revise.train.task import NonFiniteLossError, RevisionTask
 
 REPO = Path(__file__).resolve().parent.parent

@@ -174,7 +174,13 @@ def _optional(value: float | None, template: str) -> str:
 def _run_benchmark(args: argparse.Namespace) -> None:
     from revise.audio import check_folder_writable
     from revise.checkpoint import load_model
-    from revise.evaluate.benchmark import DEFAULT_GAP_MS, DEFAULT_GAPS_PER_CLIP, DEFAULT_PASSES, find_clips, run_benchmark
+    from revise.evaluate.benchmark import (
+        DEFAULT_GAP_MS,
+        DEFAULT_GAPS_PER_CLIP,
+        DEFAULT_PASSES,
+        find_clips,
+        run_benchmark,
+    )
     from revise.evaluate.report import markdown_report, write_report
 
     find_clips(args.benchmark)  # refuses a missing or empty folder before any work

@@ -15,7 +15,12 @@ from revise.audio import resample, to_float, to_mono
 from revise.config import FrameConfig
 from revise.dsp.framing import left_padding
 from revise.evaluate.metrics import (
-    boundary_click_db, boundary_discontinuity_ratio, fft_size, level_stability, spectral_flatness, worst_offset_click_db,
+    boundary_click_db,
+    boundary_discontinuity_ratio,
+    fft_size,
+    level_stability,
+    spectral_flatness,
+    worst_offset_click_db,
 )
 
 

@@ -23,7 +23,16 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from revise.audio import AUDIO_SUFFIXES, AudioError, from_float, list_audio_files, read_audio, resample, to_float, to_mono
+from revise.audio import (
+    AUDIO_SUFFIXES,
+    AudioError,
+    from_float,
+    list_audio_files,
+    read_audio,
+    resample,
+    to_float,
+    to_mono,
+)
 from revise.config import DataConfig
 
 log = logging.getLogger(__name__)
