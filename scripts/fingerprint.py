@@ -4,12 +4,13 @@ Usage:
   python scripts/fingerprint.py record FILE    # run the commands below, write their SHA-256s to FILE
   python scripts/fingerprint.py check FILE     # run them again; exit 1 unless every digest matches
 
-The commands, all through the installed `revise` command with the shipped model:
+The commands, all through `revise` (this Python's, or `--command`) with the shipped model:
   - `revise inpaint` of the bundled example with the README's gaps, and with 3 passes of `alternate`;
   - `revise generate` with a fixed seed, from the example as prompt and from no prompt;
-  - `revise evaluate --benchmark` on a folder holding the example four times over (results.json).
-Each digest covers the decoded samples (or results.json's bytes), so it is independent of file
-metadata. Run `record` before a change and `check` after it, on the same machine.
+  - `revise evaluate --benchmark` on a folder holding the example four times over (results.json);
+  - `revise train` of configs/tiny.yaml for 4 steps on three cuts of that (the exported weights).
+Each digest covers the decoded samples (or results.json's, or the weights' bytes), so it is
+independent of file metadata. Run `record` before a change and `check` after it, on the same machine.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -38,6 +40,8 @@ COMMANDS = {
     "generate_no_prompt_seed3": ["generate", "--seconds", "1.5", "--seed", "3", "--passes", "2", "-o", "out.wav"],
     "benchmark_results": ["evaluate", "--benchmark", "clips", "--gaps-per-clip", "2", "--passes", "0,1,2",
                           "--gap-ms", "20,100", "--out", "bench"],
+    "train_tiny_weights": ["train", "--config", str(ROOT / "configs" / "tiny.yaml"), "--data-root", "music",
+                           "--max-steps", "4", "--output-dir", "run"],
 }
 
 
@@ -45,13 +49,14 @@ def digest(name: str, work: Path) -> str:
     """SHA-256 of what command `name` wrote in `work`: decoded samples, or results.json."""
     if name.startswith("benchmark"):
         return hashlib.sha256((work / "bench" / "results.json").read_bytes()).hexdigest()
+    if name.startswith("train"):
+        return hashlib.sha256((work / "run" / "model" / "model.safetensors").read_bytes()).hexdigest()
     output = next(work.glob("out.*"))
     samples, rate = sf.read(str(output), dtype="float64", always_2d=True)
     return hashlib.sha256(samples.tobytes() + str(rate).encode()).hexdigest()
 
 
-def run_all() -> dict[str, str]:
-    revise = Path(sys.executable).parent / "revise"
+def run_all(command: list[str]) -> dict[str, str]:
     digests = {}
     for name, args in COMMANDS.items():
         with tempfile.TemporaryDirectory() as folder:
@@ -60,8 +65,12 @@ def run_all() -> dict[str, str]:
             (work / "clips").mkdir()
             samples, rate = sf.read(str(EXAMPLE), dtype="int16", always_2d=True)
             # the benchmark needs 6.3 s around each gap: four copies make room for two
-            sf.write(str(work / "clips" / "example4.wav"), np.concatenate([samples] * 4), rate, subtype="PCM_16")
-            subprocess.run([str(revise), *args], cwd=work, check=True, stdout=subprocess.DEVNULL)
+            long = np.concatenate([samples] * 4)
+            sf.write(str(work / "clips" / "example4.wav"), long, rate, subtype="PCM_16")
+            (work / "music").mkdir()
+            for index, part in enumerate(np.array_split(long, 3)):
+                sf.write(str(work / "music" / f"part{index}.wav"), part, rate, subtype="PCM_16")
+            subprocess.run([*command, *args], cwd=work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             digests[name] = digest(name, work)
         print(f"{name:<28} {digests[name][:16]}")
     return digests
@@ -71,8 +80,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["record", "check"])
     parser.add_argument("file", type=Path)
+    parser.add_argument("--command", default=f"{sys.executable} -m revise",
+                        help="how to run revise (default: this Python's; e.g. an older checkout's `python -m revise.cli`)")
     args = parser.parse_args()
-    digests = run_all()
+    digests = run_all(shlex.split(args.command))
     if args.action == "record":
         args.file.write_text(json.dumps(digests, indent=1) + "\n")
         return 0

@@ -1,6 +1,7 @@
 """The draft loop and the revision loop over frame features: the only ones in the package.
 
-Inpainting, generation and training all run these two. Plain torch: no files, no Lightning.
+Inpainting, generation and training all run these two (`revise` is `revision_passes` run to the
+end; training reads every pass, for a loss on each). Plain torch: no files, no Lightning.
 Frames marked `to_fill` are the ones under work; all other frames hold known audio and are
 never changed. Generation's sampling and gains plug in through the hooks:
   - `propose(prediction [B, F], t) -> frame [B, F]`: what the draft writes at frame t, given the
@@ -11,7 +12,7 @@ never changed. Generation's sampling and gains plug in through the hooks:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -54,6 +55,32 @@ def draft(drafter: Drafter, features: torch.Tensor, to_fill: torch.Tensor, propo
     return out
 
 
+def revision_passes(
+    reviser: Reviser,
+    features: torch.Tensor,
+    to_fill: torch.Tensor,
+    passes: int,
+    schedule: ScheduleName,
+    hint: torch.Tensor | None = None,
+    match: torch.Tensor | None = None,
+    adjust: Adjust | None = None,
+    detach: bool = False,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Run `passes` revision passes, yielding each pass's mask bool [B, T] and the features [B, T, F] after it.
+
+    Each pass re-masks the schedule's frames and re-predicts them from the previous pass's
+    output. features, hint, match: [B, T, F] (see `Reviser.forward`); to_fill: bool [B, T].
+    `detach`: the next pass reads this pass's output without its graph, so training with a loss
+    on every pass teaches each pass to improve what it is given, as it is used.
+    """
+    for mask in revision_masks(to_fill, passes, schedule):
+        revised = reviser(features, mask, hint, match)  # unmasked frames come back unchanged
+        if adjust is not None:
+            revised = torch.where(mask.unsqueeze(-1), adjust(revised), features)
+        yield mask, revised
+        features = revised.detach() if detach else revised
+
+
 def revise(
     reviser: Reviser,
     features: torch.Tensor,
@@ -64,12 +91,7 @@ def revise(
     match: torch.Tensor | None = None,
     adjust: Adjust | None = None,
 ) -> torch.Tensor:
-    """Run `passes` revision passes; each re-masks the schedule's frames and re-predicts them.
-
-    features, hint, match: [B, T, F] (see `Reviser.forward`); to_fill: bool [B, T]. Each pass
-    reads the previous pass's output. Zero passes returns `features` unchanged.
-    """
-    for mask in revision_masks(to_fill, passes, schedule):
-        revised = reviser(features, mask, hint, match)  # unmasked frames come back unchanged
-        features = revised if adjust is None else torch.where(mask.unsqueeze(-1), adjust(revised), features)
+    """The features [B, T, F] after all `passes` of `revision_passes`; zero passes returns `features`."""
+    for _, features in revision_passes(reviser, features, to_fill, passes, schedule, hint, match, adjust):
+        pass
     return features

@@ -17,8 +17,7 @@ import torch
 from revise.config import Config, from_dict
 from revise.dsp.framing import analyse, frame_mask, synthesise
 from revise.nn.model import RevisionModel
-from revise.revision.loops import draft, revise
-from revise.revision.schedules import revision_masks
+from revise.revision.loops import draft, revise, revision_passes
 from revise.train.losses import MultiResolutionStftLoss, frame_loss, gap_snr_db
 
 log = logging.getLogger(__name__)
@@ -84,8 +83,10 @@ class RevisionTask(L.LightningModule):
         hint = torch.where(from_draft, estimate, hint)
         match = torch.where(from_draft, estimate, match)
         losses = []
-        for mask in revision_masks(to_fill, c.train.unroll_passes, c.revision.schedule):
-            revised = self.model.reviser(estimate, mask, hint, match)
+        # each pass sees the previous one's output, as at inference
+        passes = revision_passes(self.model.reviser, estimate, to_fill, c.train.unroll_passes, c.revision.schedule,
+                                 hint, match, detach=True)
+        for mask, revised in passes:
             wave = synthesise(revised, audio.shape[-1], c.frame)
             if c.train.reviser_objective == "snr":
                 # the benchmark's own figure, in bels so it sits near the other terms' scale
@@ -95,7 +96,6 @@ class RevisionTask(L.LightningModule):
             if c.train.stft_weight > 0:
                 loss = loss + c.train.stft_weight * self.stft_loss(wave, audio, gaps.to(wave.dtype))
             losses.append(loss)
-            estimate = revised.detach()  # the next pass sees this pass's output, as at inference
         return losses
 
     # --- Lightning hooks -------------------------------------------------------------------------
