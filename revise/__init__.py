@@ -13,7 +13,7 @@ __all__ = ["MAX_GAP_SECONDS", "export_model", "generate", "inpaint", "load_model
 __version__ = "0.1.0"
 
 _HOMES = {
-    "MAX_GAP_SECONDS": "revise.inpainting",
+    "MAX_GAP_SECONDS": "revise.config",
     "inpaint": "revise.inpainting",
     "generate": "revise.generation",
     "load_model": "revise.checkpoint",

@@ -21,6 +21,13 @@ RnnKind = Literal["gru", "lstm"]
 ScheduleName = Literal["all", "shrink", "alternate"]
 SCHEDULES: tuple[str, ...] = typing.get_args(ScheduleName)  # the one list of schedule names
 
+# Limits and defaults of the commands, here so the CLI can state them without loading torch.
+MAX_GAP_SECONDS = 1.0  # the longest single gap inpainted in one piece (the reviser trains on up to 0.5 s)
+MAX_GENERATE_SECONDS = 600.0  # the longest generation in one call (the whole draft is held in memory)
+BENCHMARK_GAP_MS: tuple[float, ...] = (20.0, 50.0, 100.0, 200.0)
+BENCHMARK_PASSES: tuple[int, ...] = (0, 1, 2, 4, 8)
+BENCHMARK_GAPS_PER_CLIP = 4
+
 
 @dataclass(frozen=True)
 class FrameConfig:
@@ -116,6 +123,11 @@ class MatchConfig:
     def __post_init__(self) -> None:
         if self.search <= 0 or self.context <= 0 or self.candidates <= 0:
             raise ValueError("match.search, match.context and match.candidates must be positive.")
+
+    @property
+    def reach(self) -> int:
+        """Samples on each side of a gap the search may read: its search plus the candidates' sides."""
+        return self.search + self.context
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ revised frames are brought back to the draft's level (`keep_level`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 
 from revise.audio import fit_length, resample, to_float
 from revise.checkpoint import load_model
-from revise.config import FrameConfig, ScheduleName
+from revise.config import MAX_GENERATE_SECONDS, FrameConfig, RevisionConfig, ScheduleName
 from revise.dsp.framing import (
     analyse,
     analysis_window,
@@ -35,7 +36,8 @@ from revise.dsp.splice import splice
 from revise.nn.model import RevisionModel
 from revise.revision.loops import draft, revise
 
-MAX_GENERATE_SECONDS = 600.0  # the longest generation in one call (the whole draft is held in memory)
+Join = Literal["crossfade", "naive"]
+
 REVISION_WINDOW = 512  # frames revised at once in generation; memory stays flat with length
 REVISION_OVERLAP = 64
 GENERATION_NOISE = 1.0  # innovation scale in generation: 1 samples the drafter's own error on the prompt
@@ -47,8 +49,8 @@ NO_PROMPT_SECONDS = 1.0  # without a prompt, generation continues this much seed
 LOUD_QUANTILE = 0.95  # drafted predictions are held below the energy of the prompt's loudest 5% of frames
 LIMITER_KNEE = 0.9  # generated peaks above this are bent smoothly below full scale instead of clipped
 # The reviser is trained for gap SNR, so where it cannot predict it returns something near the
-# conditional mean, quieter than music: on a loud prompt one pass left generation 8x quieter than
-# the draft. Revised frames are brought back to the draft's level, smoothed over this many frames.
+# conditional mean, quieter than music: on a loud prompt one pass left generation far quieter than
+# the draft (MODEL_CARD.md). Revised frames are brought back to the draft's level, smoothed over this many frames.
 LEVEL_FRAMES = 25
 
 
@@ -60,7 +62,7 @@ def generate(
     model: RevisionModel | None = None,
     seed: int | None = None,
     schedule: ScheduleName | None = None,
-    join: str = "crossfade",
+    join: Join = "crossfade",
     include_prompt: bool = True,
 ) -> np.ndarray:
     """Continue `prompt` (or start from nothing) by `seconds` of audio; returns mono float32 [samples].
@@ -74,10 +76,9 @@ def generate(
     to hear and measure the clicks that the crossfade removes. The same `seed`, the same output.
     """
     model = model if model is not None else load_model()
-    passes = model.revision.passes if passes is None else passes
-    schedule = schedule or model.revision.schedule
+    revision = RevisionConfig(model.revision.passes if passes is None else passes, schedule or model.revision.schedule)
     if not (np.isfinite(seconds) and 0 < seconds <= MAX_GENERATE_SECONDS):
-        raise ValueError(f"--seconds must be a positive number up to {MAX_GENERATE_SECONDS:g}, got {seconds}.")
+        raise ValueError(f"seconds must be a positive number up to {MAX_GENERATE_SECONDS:g}, got {seconds}.")
     if join not in ("crossfade", "naive"):
         raise ValueError(f"join must be 'crossfade' or 'naive', got {join!r}.")
     rate = model.sample_rate
@@ -99,7 +100,7 @@ def generate(
         noise = innovation(model.frame, calibration, total, generator)
         ceiling = loud_frame_energy(features[:, :first], level, model.frame)
         drafted = sample_draft(model.drafter, features, first, calibration.draft_gain, noise, model.frame, ceiling)
-        revised = revise_windowed(model, drafted, to_fill.unsqueeze(0), passes, schedule, calibration.revision_gain)
+        revised = revise_windowed(model, drafted, to_fill.unsqueeze(0), revision, calibration.revision_gain)
         revised = keep_level(revised, drafted, to_fill.unsqueeze(0), LEVEL_FRAMES)
         joiner = synthesise if join == "crossfade" else naive_join
         wave = joiner(revised, total, model.frame)
@@ -201,7 +202,7 @@ def sample_draft(
     Frames before `first` are teacher-forced; frame t >= first is the calibrated prediction
     (`gain` [L/2+1] on its bins), its energy held at most `ceiling`, plus `noise[:, t]` (noise:
     [1, >= T, F]). The ceiling bounds the loop gain: fed its own output, a trained drafter can
-    settle into a loud fixed cycle (a prompt at RMS 0.044 continued at 0.38), and no prediction
+    settle into a loud fixed cycle far above the prompt's level (MODEL_CARD.md), and no prediction
     louder than the prompt's loud frames is then fed back.
     """
     def propose(prediction: torch.Tensor, t: int) -> torch.Tensor:
@@ -317,8 +318,7 @@ def revise_windowed(
     model: RevisionModel,
     features: torch.Tensor,
     to_fill: torch.Tensor,
-    passes: int,
-    schedule: ScheduleName,
+    revision: RevisionConfig,
     gain: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Revision in overlapping windows of frames, left to right, the draft as hint. [B, T, F] -> [B, T, F]
@@ -335,7 +335,7 @@ def revise_windowed(
         keep = start if start == 0 else start + REVISION_OVERLAP // 2
         work = to_fill[:, start:end].clone()
         work[:, : keep - start] = False
-        chunk = revise_calibrated(model, out[:, start:end], work, passes, schedule, hint[:, start:end], gain)
+        chunk = revise_calibrated(model, out[:, start:end], work, revision, hint[:, start:end], gain)
         out[:, keep:end] = chunk[:, keep - start :]
         if end == count:
             return out
@@ -346,8 +346,7 @@ def revise_calibrated(
     model: RevisionModel,
     features: torch.Tensor,
     to_fill: torch.Tensor,
-    passes: int,
-    schedule: ScheduleName,
+    revision: RevisionConfig,
     hint: torch.Tensor,
     gain: torch.Tensor | None = None,
 ) -> torch.Tensor:
@@ -356,4 +355,5 @@ def revise_calibrated(
     def adjust(revised: torch.Tensor) -> torch.Tensor:
         return hint + _scaled(revised - hint, gain, model.frame)
 
-    return revise(model.reviser, features, to_fill, passes, schedule, hint, adjust=None if gain is None else adjust)
+    return revise(model.reviser, features, to_fill, revision.passes, revision.schedule, hint,
+                  adjust=None if gain is None else adjust)

@@ -2,7 +2,7 @@
 
 Nearby gaps are grouped into one `Window` of the input; the window is resampled to the model
 rate; `revise.hints.build.window_hints` gives the AR and similarity hints (the search reads the
-model's `match.search` samples on each side); on CONTEXT_SECONDS around the gaps the drafter
+model's `match.reach` samples on each side); on CONTEXT_SECONDS around the gaps the drafter
 drafts and the reviser runs its passes; the reviser's change to the AR hint fades in from each gap
 edge and is kept below the model rate's band edge; the result is resampled back and crossfaded
 into the original. Samples outside each gap and its crossfade margin are copied from the input
@@ -19,7 +19,7 @@ import torch
 
 from revise.audio import fit_length, from_float, resample, to_float
 from revise.checkpoint import load_model
-from revise.config import RevisionConfig, ScheduleName
+from revise.config import MAX_GAP_SECONDS, RevisionConfig, ScheduleName
 from revise.dsp.framing import analyse, frame_mask, sample_mask, synthesise
 from revise.dsp.splice import anchor_edges, band_limit, splice
 from revise.hints.build import Hints, window_hints
@@ -28,7 +28,6 @@ from revise.revision.loops import draft, revise
 
 log = logging.getLogger(__name__)
 
-MAX_GAP_SECONDS = 1.0  # the longest single gap filled in one piece (the reviser trains on up to 0.5 s)
 CONTEXT_SECONDS = 0.3  # audio the networks see on each side of a gap
 # The reviser's change to the hint is kept below 0.47 x the model rate (7.5 kHz at 16 kHz, fading
 # over 250 Hz): audio resampled to the model rate (soxr HQ) holds next to nothing above it, and
@@ -108,7 +107,7 @@ def crossfade_margin(model: RevisionModel, sample_rate: int) -> int:
 
 def search_seconds(model: RevisionModel) -> float:
     """Seconds on each side of a gap the similarity hint may read (its search plus its sides)."""
-    return (model.match.search + model.match.context) / model.sample_rate
+    return model.match.reach / model.sample_rate
 
 
 def inpaint(

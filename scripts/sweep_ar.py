@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from revise.config import ARConfig
-from revise.evaluate.benchmark import DEFAULT_GAP_MS, cut_windows, find_clips, gap_label
+from revise.config import BENCHMARK_GAP_MS, ARConfig
+from revise.evaluate.benchmark import cut_windows, find_clips, gap_label
 from revise.evaluate.metrics import gap_snr
 from revise.hints.build import window_hints
 
@@ -29,17 +29,17 @@ def main() -> None:
     parser.add_argument("--gaps-per-clip", type=int, default=12)
     parser.add_argument("--context-seconds", type=float, default=3.1, help="audio kept on each side of a gap")
     args = parser.parse_args()
-    lengths = {gap_label(g): round(g * RATE / 1000) for g in DEFAULT_GAP_MS}
+    lengths = {g: round(g * RATE / 1000) for g in BENCHMARK_GAP_MS}
     context = round(args.context_seconds * RATE)
     _, windows, used = cut_windows(find_clips(args.clips), args.clips, RATE, lengths, context, args.gaps_per_clip, 0)
     count = len(windows[next(iter(lengths))])
     print(f"{count} gaps per length in {len(used)} clips; median gap SNR (dB)")
-    print("| order / context | " + " | ".join(f"{label} ms" for label in lengths) + " |")
+    print("| order / context | " + " | ".join(f"{gap_label(g)} ms" for g in lengths) + " |")
     print("|---" * (len(lengths) + 1) + "|")
     for order, ar_context in SETTINGS:
         cells = []
-        for label, n in lengths.items():
-            stack = np.stack(windows[label], axis=1)  # [window, gaps]
+        for gap_ms, n in lengths.items():
+            stack = np.stack(windows[gap_ms], axis=1)  # [window, gaps]
             filled = window_hints(stack.T, [(context, context + n)], ARConfig(order, ar_context), None).ar.T
             snrs = [gap_snr(stack[:, j], filled[:, j], context, context + n) for j in range(stack.shape[1])]
             cells.append(f"{np.median(snrs):.2f}")

@@ -22,8 +22,7 @@ import torch
 
 from revise.checkpoint import WEIGHTS_NAME, export_model, load_model, model_settings
 from revise.cli.main import main
-from revise.config import ARConfig, FrameConfig, ModelConfig, to_dict
-from revise.inpainting import MAX_GAP_SECONDS
+from revise.config import MAX_GAP_SECONDS, ARConfig, FrameConfig, ModelConfig, to_dict
 from revise.nn.model import RevisionModel
 
 RATE = 16000
@@ -228,7 +227,7 @@ CASES = {
     "generate seconds not a number": (_with(GENERATE, "--seconds", "abc"), "'abc' is not a number"),
     "generate negative seconds": (_with(GENERATE, "--seconds", "-1"), "'-1' must be a positive number"),
     "generate NaN seconds": (_with(GENERATE, "--seconds", "nan"), "'nan' must be a positive number"),
-    "generate too many seconds": (_with(GENERATE, "--seconds", "1e12"), "--seconds must be a positive number up to"),
+    "generate too many seconds": (_with(GENERATE, "--seconds", "1e12"), "seconds must be a positive number up to"),
     "generate missing prompt": (GENERATE + ["--prompt", "{data}/nope.wav"], "nope.wav does not exist"),
     "generate prompt not audio": (GENERATE + ["--prompt", "{data}/text.wav"], "not an audio file"),
     "generate prompt with NaN": (GENERATE + ["--prompt", "{data}/nan.wav"], "NaN or infinite"),

@@ -55,6 +55,9 @@ def test_a_fourier_lstm_model_trains_exports_inpaints_and_generates(fourier_lstm
     assert code == 0
     samples, rate = sf.read(str(generated))
     assert rate == 22050 and len(samples) == len(original) + round(0.5 * 22050) and np.isfinite(samples).all()
+    prompt = sf.read(str(source))[0].mean(axis=1)  # the output starts with the prompt, mixed to mono
+    np.testing.assert_allclose(samples[: len(prompt)], prompt, atol=2**-15)
+    assert np.sqrt(np.mean(samples[len(prompt) :] ** 2)) > 1e-3  # and goes on with sound
 
 
 def test_export_stores_passes_and_schedule_and_inpaint_uses_them(fourier_lstm_run, tmp_path):

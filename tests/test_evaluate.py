@@ -244,7 +244,7 @@ def bad_inputs(tmp_path, clips, model_dir):
     (["--benchmark", "{clips}", "--out", "{t}/taken", "--model", "{model}"], "already exists"),
     (["--benchmark", "{clips}", "--out", "{t}/out", "--gap-ms", "20,x"], "malformed"),
     (["--benchmark", "{clips}", "--out", "{t}/out", "--passes", "1,-2"], ">= 0"),
-    (["--benchmark", "{clips}", "--out", "{t}/out", "--seed", "-3"], "0 or more"),
+    (["--benchmark", "{clips}", "--out", "{t}/out", "--seed", "-3"], "a whole number from 0"),
     (["--benchmark", "{clips}", "--out", "{t}/out", "--gap-ms", "2000", "--model", "{model}"], "gap lengths"),
     (["--benchmark", "{clips}", "--out", "{t}/out", "--model", "{t}/no_model"], "does not exist"),
 ])

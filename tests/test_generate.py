@@ -135,8 +135,8 @@ def test_windowed_revision_equals_whole_revision_within_one_window(gain):
     to_fill[:, 30:] = True
     scale = None if gain is None else torch.rand(FRAME.frame_length // 2 + 1, dtype=torch.float64)
     with torch.inference_mode():
-        windowed = generation.revise_windowed(model, features, to_fill, 3, "shrink", scale)
-        whole = generation.revise_calibrated(model, features, to_fill, 3, "shrink", features, scale)
+        windowed = generation.revise_windowed(model, features, to_fill, RevisionConfig(3, "shrink"), scale)
+        whole = generation.revise_calibrated(model, features, to_fill, RevisionConfig(3, "shrink"), features, scale)
         plain = revise(model.reviser, features, to_fill, 3, "shrink", features)
     torch.testing.assert_close(windowed, whole, rtol=0, atol=0)
     assert not torch.equal(windowed, features)

@@ -41,7 +41,7 @@ def test_training_examples_hold_the_hints_inference_builds(tiny_config, tiny_mod
     c = tiny_config
     excerpts = ExcerptDataset([track], round(c.data.excerpt_seconds * RATE), count=64, seed=0)
     examples = GapExamples(excerpts, c, seed=0)
-    margin = c.match.search + c.match.context
+    margin = c.match.reach
     checked = 0
     for index in range(64):
         item = examples[index]

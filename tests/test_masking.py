@@ -1,4 +1,5 @@
-"""revise.masking: frame masks, training gaps and the per-pass revision schedules."""
+"""Masks: frame masks (revise.dsp.framing), training gaps (revise.train.examples) and the per-pass
+revision schedules (revise.revision.schedules)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ PROPERTY = settings(max_examples=50, deadline=None, database=None)
 
 
 def runs(row: torch.Tensor) -> list[tuple[int, int]]:
-    """[first, last) of each True run in a 1-D bool tensor (written independently of masking._runs)."""
+    """[first, last) of each True run in a 1-D bool tensor (written independently of the schedules' own run finder)."""
     out, start = [], None
     for index, value in enumerate(row.tolist() + [False]):
         if value and start is None:

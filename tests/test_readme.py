@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from revise.audio import read_audio
+from revise.checkpoint import load_model
 from revise.cli.main import main
+from revise.inpainting import crossfade_margin
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +41,7 @@ def test_the_readme_main_job_repairs_the_bundled_clip_with_the_shipped_model(tmp
     rate = original.sample_rate
     changed = np.nonzero((original.samples != repaired.samples).any(axis=1))[0] / rate
     gaps = [tuple(float(t) for t in args[i + 1].split(":")) for i, a in enumerate(args) if a == "--gap"]
-    margin = 0.01  # the crossfade margin is one model hop (8 ms)
+    margin = crossfade_margin(load_model(None), rate) / rate
     assert all(any(s - margin <= t <= e + margin for s, e in gaps) for t in changed)
     for start, end in gaps:  # each gap was filled with sound
         inside = repaired.samples[int(start * rate) : int(end * rate)]

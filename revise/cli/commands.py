@@ -10,7 +10,7 @@ import dataclasses
 from pathlib import Path
 
 from revise.cli.args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
-from revise.config import SCHEDULES
+from revise.config import MAX_GAP_SECONDS, MAX_GENERATE_SECONDS, SCHEDULES
 
 EXAMPLES = {
     "inpaint": "example:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2",
@@ -42,7 +42,7 @@ def add_inpaint(commands) -> None:
     p.add_argument("input", type=Path, help="audio file to repair (wav, flac, ogg; any rate and channel count)")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the repaired file")
     p.add_argument("--gap", type=parse_gap, action="append", required=True, metavar="START:END",
-                   help="a gap in seconds, e.g. 1.2:1.3; repeat for several gaps (each at most 1 s)")
+                   help=f"a gap in seconds, e.g. 1.2:1.3; repeat for several gaps (each at most {MAX_GAP_SECONDS:g} s)")
     _add_model_options(p)
     p.set_defaults(run=run_inpaint)
 
@@ -50,7 +50,7 @@ def add_inpaint(commands) -> None:
 def add_generate(commands) -> None:
     p = _command(commands, "generate", "Generate audio: the drafter writes, the reviser revises.")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the audio")
-    p.add_argument("--seconds", type=positive_float, required=True, help="seconds of new audio (at most 600)")
+    p.add_argument("--seconds", type=positive_float, required=True, help=f"seconds of new audio (at most {MAX_GENERATE_SECONDS:g})")
     p.add_argument("--prompt", type=Path, help="a clip to continue; the output starts with it")
     p.add_argument("--join", choices=["crossfade", "naive"], default="crossfade",
                    help="crossfade: windowed overlap-add (default). naive: BASELINE ONLY, frames butted "

@@ -12,7 +12,18 @@ import math
 import time
 from pathlib import Path
 
-from revise.cli.args import UsageError, non_negative_int, non_negative_seconds, number_list, parse_gap, passes_list
+from revise.cli.args import (
+    UsageError,
+    non_negative_int,
+    non_negative_seconds,
+    number_list,
+    parse_gap,
+    passes_list,
+    seed_int,
+)
+from revise.config import BENCHMARK_GAP_MS, BENCHMARK_GAPS_PER_CLIP, BENCHMARK_PASSES, FrameConfig
+
+_FRAME = FrameConfig()  # the default frame grid, for files measured without --model
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +52,11 @@ OPTION_MODES = {"--gap": ("--reference/--estimate",), "--frame-length": ("AUDIO"
                 "--prompt-seconds": ("AUDIO",), "--model": ("--benchmark", "AUDIO")}
 
 
+def _listed(values) -> str:
+    """(20.0, 50.0) -> "20,50"."""
+    return ",".join(f"{v:g}" for v in values)
+
+
 def add_evaluate(commands) -> None:
     """Register the `evaluate` subcommand on the main parser's subparsers object."""
     p = commands.add_parser("evaluate", help=HELP, description=HELP, epilog=EPILOG,
@@ -52,26 +68,28 @@ def add_evaluate(commands) -> None:
     p.add_argument("--gap", type=parse_gap, action="append", metavar="START:END",
                    help="a filled gap in seconds, e.g. 1.2:1.3; repeat for several")
     p.add_argument("--frame-length", type=non_negative_int, metavar="L",
-                   help="frame length in samples at 16 kHz, or at --model's rate (default 256, or --model's)")
+                   help=f"frame length in samples at {_FRAME.sample_rate // 1000} kHz, or at --model's rate "
+                        f"(default {_FRAME.frame_length}, or --model's)")
     p.add_argument("--hop", type=non_negative_int, metavar="H",
-                   help="hop in samples at 16 kHz, or at --model's rate: the frame-boundary grid "
-                        "(default 128, or --model's)")
+                   help=f"hop in samples at {_FRAME.sample_rate // 1000} kHz, or at --model's rate: the frame-boundary "
+                        f"grid (default {_FRAME.hop_length}, or --model's)")
     p.add_argument("--prompt-seconds", type=non_negative_seconds, metavar="S",
                    help="measure AUDIO after its first S seconds, with them as the reference")
     p.add_argument("--benchmark", type=Path, metavar="DIR", help="a folder of clips to benchmark every method on")
     p.add_argument("--gap-ms", type=number_list, metavar="MS,MS,...",
-                   help="gap lengths in milliseconds (default 20,50,100,200)")
+                   help=f"gap lengths in milliseconds (default {_listed(BENCHMARK_GAP_MS)})")
     p.add_argument("--passes", type=passes_list, metavar="K,K,...",
-                   help="numbers of revision passes to compare (default 0,1,2,4,8; the model's default always runs)")
+                   help=f"numbers of revision passes to compare (default {_listed(BENCHMARK_PASSES)}; the model's "
+                        "default always runs)")
     p.add_argument("--clips", type=non_negative_int, metavar="N", help="use only the first N clips of DIR, by name")
     p.add_argument("--gaps-per-clip", type=non_negative_int, metavar="N",
-                   help="gaps cut into each clip, each at every gap length (default 4)")
+                   help=f"gaps cut into each clip, each at every gap length (default {BENCHMARK_GAPS_PER_CLIP})")
     p.add_argument("--out", type=Path, metavar="REPORT_DIR",
                    help="folder for report.md, results.json and the plots (default ./revise-benchmark)")
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="a model folder written by `revise export` (default: the shipped model); "
                         "for AUDIO, its frame grid")
-    p.add_argument("--seed", type=non_negative_int, metavar="S",
+    p.add_argument("--seed", type=seed_int, metavar="S",
                    help="seed for the gap positions (default 0)")
     p.add_argument("--force", action="store_true", help="overwrite the report files in REPORT_DIR if it exists")
     p.set_defaults(run=run_evaluate)
@@ -174,13 +192,7 @@ def _optional(value: float | None, template: str) -> str:
 def _run_benchmark(args: argparse.Namespace) -> None:
     from revise.audio import check_folder_writable
     from revise.checkpoint import load_model
-    from revise.evaluate.benchmark import (
-        DEFAULT_GAP_MS,
-        DEFAULT_GAPS_PER_CLIP,
-        DEFAULT_PASSES,
-        find_clips,
-        run_benchmark,
-    )
+    from revise.evaluate.benchmark import find_clips, run_benchmark
     from revise.evaluate.report import markdown_report, write_report
 
     find_clips(args.benchmark)  # refuses a missing or empty folder before any work
@@ -197,9 +209,9 @@ def _run_benchmark(args: argparse.Namespace) -> None:
     model = load_model(args.model)
     began = time.perf_counter()
     results = run_benchmark(
-        args.benchmark, model, DEFAULT_GAP_MS if args.gap_ms is None else args.gap_ms,
-        DEFAULT_PASSES if args.passes is None else args.passes,
-        DEFAULT_GAPS_PER_CLIP if args.gaps_per_clip is None else args.gaps_per_clip,
+        args.benchmark, model, BENCHMARK_GAP_MS if args.gap_ms is None else args.gap_ms,
+        BENCHMARK_PASSES if args.passes is None else args.passes,
+        BENCHMARK_GAPS_PER_CLIP if args.gaps_per_clip is None else args.gaps_per_clip,
         args.seed or 0, progress=True, max_clips=args.clips,
     )
     results.settings["model_path"] = str(args.model) if args.model else "default"

@@ -153,6 +153,15 @@ def naive_join(features: torch.Tensor, length: int, config: FrameConfig) -> torc
     window = analysis_window(length_, hop, frames.dtype).to(frames.device)[centre]
     pieces = frames[..., centre] / window
     joined = rearrange(pieces, "b t h -> b (t h)")
-    # frame t's centre sits at samples t*H - P + (L-H)/2 of the original signal
-    offset = left_padding(length_, hop) - (length_ - hop) // 2
+    offset = naive_join_lead(length_, hop)
     return joined[:, offset : offset + length]
+
+
+def naive_join_lead(frame_length: int, hop_length: int) -> int:
+    """Samples the naive join's first frame centre starts before the signal does.
+
+    Frame t's centre sits at samples t*H - P + (L-H)/2 of the original signal, so the butted
+    centres begin P - (L-H)/2 samples early, and their boundaries fall where n % H equals
+    minus that (`revise.evaluate.seams.grid_offset`).
+    """
+    return left_padding(frame_length, hop_length) - (frame_length - hop_length) // 2

@@ -22,16 +22,14 @@ from tqdm import tqdm
 
 from revise.audio import AUDIO_SUFFIXES, AudioError, list_audio_files, read_audio, resample, to_float, to_mono
 from revise.checkpoint import model_settings
+from revise.config import BENCHMARK_GAP_MS, BENCHMARK_GAPS_PER_CLIP, BENCHMARK_PASSES, MAX_GAP_SECONDS
 from revise.evaluate.methods import Method, baseline_settings, benchmark_methods, fill
 from revise.evaluate.metrics import gap_metrics
-from revise.inpainting import CONTEXT_SECONDS, MAX_GAP_SECONDS, search_seconds
+from revise.inpainting import CONTEXT_SECONDS, search_seconds
 from revise.nn.model import RevisionModel
 
 log = logging.getLogger(__name__)
 
-DEFAULT_GAP_MS = (20.0, 50.0, 100.0, 200.0)
-DEFAULT_PASSES = (0, 1, 2, 4, 8)
-DEFAULT_GAPS_PER_CLIP = 4
 SILENT_RMS = 1e-3  # about -60 dBFS: a gap or context this quiet says nothing about a method
 BATCH = 64  # gap windows filled in one call (they share one layout, so they run as channels)
 METRICS = ("gap_snr", "lsd", "mrstft", "click_db")
@@ -154,9 +152,9 @@ def _quiet(signal: np.ndarray, centre: int, min_gap: int, max_gap: int, context:
 def run_benchmark(
     clips_dir: str | Path,
     model: RevisionModel,
-    gap_ms: Sequence[float] = DEFAULT_GAP_MS,
-    passes: Sequence[int] = DEFAULT_PASSES,
-    gaps_per_clip: int = DEFAULT_GAPS_PER_CLIP,
+    gap_ms: Sequence[float] = BENCHMARK_GAP_MS,
+    passes: Sequence[int] = BENCHMARK_PASSES,
+    gaps_per_clip: int = BENCHMARK_GAPS_PER_CLIP,
     seed: int = 0,
     progress: bool = True,
     max_clips: int | None = None,
@@ -169,14 +167,14 @@ def run_benchmark(
     every gap length is cut at each centre, with `window_context_seconds` of audio on each side. The
     model's default passes are always run, and passes 0 as a baseline. Same seed, same figures.
     `threads` caps torch's intra-op threads while filling (None leaves them): the batched RNN
-    steps are too small to gain from more, and on a shared 2-core machine two threads measured
-    15 times slower than one (each op waits for a descheduled thread).
+    steps are too small to gain from more, and on a shared 2-core machine two threads ran many
+    times slower than one (each op waits for a descheduled thread; MODEL_CARD.md).
     """
     _check_settings(gap_ms, passes, gaps_per_clip, max_clips)
     if not 0 <= seed < 2**63:
         raise ValueError(f"the seed must be a whole number from 0 to 2**63 - 1, got {seed}.")
     rate = model.sample_rate
-    lengths = {gap_label(g): max(1, round(g * rate / 1000)) for g in gap_ms}
+    lengths = {float(g): max(1, round(g * rate / 1000)) for g in gap_ms}  # gap_ms -> samples
     context = round(window_context_seconds(model) * rate)
     clips = find_clips(clips_dir)[:max_clips]
     gaps, windows, used = cut_windows(clips, Path(clips_dir), rate, lengths, context, gaps_per_clip, seed)
@@ -222,10 +220,13 @@ def _check_settings(gap_ms, passes, gaps_per_clip: int, max_clips: int | None) -
         raise ValueError("gaps per clip and the number of clips must be at least 1.")
 
 
-def cut_windows(clips, root: Path, rate: int, lengths: dict[str, int], context: int, count: int, seed: int):
-    """Per-gap records (clip order) and, per gap label, the reference windows [n_label] in record order."""
+def cut_windows(clips, root: Path, rate: int, lengths: dict[float, int], context: int, count: int, seed: int):
+    """Per-gap records (clip order) and, per gap length (ms), the reference windows [n] in record order.
+
+    lengths: gap length in ms -> in samples at `rate`.
+    """
     gaps: list[dict[str, Any]] = []
-    windows: dict[str, list[np.ndarray]] = {label: [] for label in lengths}
+    windows: dict[float, list[np.ndarray]] = {gap_ms: [] for gap_ms in lengths}
     used = []
     for index, path in enumerate(clips):
         name = path.relative_to(root).as_posix()
@@ -241,10 +242,10 @@ def cut_windows(clips, root: Path, rate: int, lengths: dict[str, int], context: 
             continue
         used.append(name)
         for centre in centres:
-            for label, n in lengths.items():
+            for gap_ms, n in lengths.items():
                 start = centre - n // 2
-                windows[label].append(signal[start - context : start + n + context])
-                gaps.append({"clip": name, "gap_ms": float(label), "start_s": start / rate,
+                windows[gap_ms].append(signal[start - context : start + n + context])
+                gaps.append({"clip": name, "gap_ms": gap_ms, "start_s": start / rate,
                              "end_s": (start + n) / rate, "metrics": {}})
     return gaps, windows, used
 
@@ -255,9 +256,9 @@ def _fill_all(methods: list[Method], model: RevisionModel, windows, gaps, length
     worst: WorstSeam | None = None
     total = len(gaps) * len(methods)
     with tqdm(total=total, desc="benchmark", unit="fill", disable=not progress, leave=False) as bar:
-        for label, n in lengths.items():
-            records = [g for g in gaps if gap_label(g["gap_ms"]) == label]
-            stack = np.stack(windows[label], axis=1)  # [window, gaps of this length]
+        for gap_ms, n in lengths.items():
+            records = [g for g in gaps if g["gap_ms"] == gap_ms]
+            stack = np.stack(windows[gap_ms], axis=1)  # [window, gaps of this length]
             start, end = context, context + n
             for method in methods:
                 name = method.name
@@ -269,7 +270,7 @@ def _fill_all(methods: list[Method], model: RevisionModel, windows, gaps, length
                         records[first + j]["metrics"][name] = figures
                         if method == worst_method and (worst is None or figures["click_db"] > worst.click_db):
                             edge = start if figures["click_db_left"] == figures["click_db"] else end
-                            worst = WorstSeam(name, records[first + j]["clip"], float(label), start, end, edge,
+                            worst = WorstSeam(name, records[first + j]["clip"], gap_ms, start, end, edge,
                                               figures["click_db"], rate, batch[:, j].copy(), filled[:, j].copy())
                     bar.update(batch.shape[1])
     return worst
@@ -284,17 +285,17 @@ def _stats(values: list[float | None]) -> dict[str, Any]:
             "count": int(len(data))}
 
 
-def aggregate(gaps: list[dict[str, Any]], methods: list[str], labels: list[str]) -> dict[str, Any]:
+def aggregate(gaps: list[dict[str, Any]], methods: list[str], gap_ms: list[float]) -> dict[str, Any]:
     """method -> gap label -> {metric: stats, snr_gain_vs_ar: {median, share_better}} over the gaps."""
     out: dict[str, Any] = {}
     for method in methods:
         out[method] = {}
-        for label in labels:
-            rows = [g["metrics"] for g in gaps if gap_label(g["gap_ms"]) == label]
+        for length in gap_ms:
+            rows = [g["metrics"] for g in gaps if g["gap_ms"] == length]
             stats: dict[str, Any] = {metric: _stats([r[method][metric] for r in rows]) for metric in METRICS}
             gains = np.array([r[method]["gap_snr"] - r["ar"]["gap_snr"] for r in rows])
             stats["snr_gain_vs_ar"] = {"median": float(np.median(gains)), "share_better": float(np.mean(gains > 0))}
-            out[method][label] = stats
+            out[method][gap_label(length)] = stats
     return out
 
 

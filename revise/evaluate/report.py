@@ -18,10 +18,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from revise.evaluate.benchmark import BenchmarkResults, WorstSeam
+from revise.evaluate.benchmark import BenchmarkResults, WorstSeam, gap_label
 from revise.evaluate.metrics import fft_size
 
-REPORT_FILES = ("report.md", "results.json", "metrics_vs_gap.png", "snr_vs_passes.png", "worst_seam.png")
 _TABLES = (
     ("gap_snr", "Median gap SNR (dB, higher is better)"),
     ("lsd", "Median log-spectral distance on the frames touching the gap (dB, lower is better)"),
@@ -70,7 +69,7 @@ def _rounded(value: Any) -> Any:
 
 
 def _labels(results: BenchmarkResults) -> list[str]:
-    return [f"{g:g}" for g in results.settings["gap_ms"]]
+    return [gap_label(g) for g in results.settings["gap_ms"]]
 
 
 def _median(results: BenchmarkResults, method: str, label: str, metric: str = "gap_snr") -> float | None:
@@ -191,7 +190,7 @@ def _plot_metrics_vs_gap(results: BenchmarkResults) -> Figure:
                       color=f"C{index}")
         axis.set_xscale("log")
         axis.minorticks_off()
-        axis.set_xticks(gaps, [f"{g:g}" for g in gaps])
+        axis.set_xticks(gaps, _labels(results))
         axis.set_xlabel("gap length (ms)")
         axis.set_ylabel(name)
         axis.grid(alpha=0.3)

@@ -13,20 +13,21 @@ import numpy as np
 
 from revise.audio import resample, to_float, to_mono
 from revise.config import FrameConfig
-from revise.dsp.framing import left_padding
+from revise.dsp.framing import naive_join_lead
 from revise.evaluate.metrics import (
     boundary_click_db,
     boundary_discontinuity_ratio,
     fft_size,
     level_stability,
     spectral_flatness,
+    spectral_flatness_difference,
     worst_offset_click_db,
 )
 
 
 def grid_offset(frame_length: int, hop: int) -> int:
     """Where the naive join's frame boundaries fall: samples b with b % hop == offset."""
-    return ((frame_length - hop) // 2 - left_padding(frame_length, hop)) % hop
+    return -naive_join_lead(frame_length, hop) % hop
 
 
 def evaluate_stream(
@@ -91,7 +92,7 @@ def _level_and_texture(after: np.ndarray, prompt: np.ndarray, rate: int) -> dict
     result = {"spectral_flatness": flatness, "flatness_vs_prompt": None, "level_max_ratio": None,
               "rms_per_second": None}
     if len(prompt) >= n_fft and flatness is not None:
-        result["flatness_vs_prompt"] = flatness - spectral_flatness(prompt, n_fft)
+        result["flatness_vs_prompt"] = spectral_flatness_difference(after, prompt, n_fft)
     if len(after) >= rate:
         reference = float(np.sqrt(np.mean(prompt**2))) if len(prompt) else None
         level = level_stability(after, rate, reference)

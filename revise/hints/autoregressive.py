@@ -6,13 +6,15 @@ forward and backward prediction errors together, which keeps the synthesis filte
 stable, so extrapolation decays instead of exploding. A gap is filled by extrapolating forward
 from the audio before it and backward (on the time-reversed signal) from the audio after it,
 then crossfading the two predictions across the gap with a raised cosine whose weights sum to
-one. Pure numpy/scipy: no torch, no project imports (this module sits at the bottom layer).
+one. Pure numpy/scipy: no torch (the only project import is the settings' defaults).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.signal import lfilter
+
+from revise.config import ARConfig
 
 # Keep |k| strictly below one so the synthesis filter stays stable under rounding.
 _MAX_REFLECTION = 1.0 - 1e-9
@@ -75,8 +77,8 @@ def extrapolate(context: np.ndarray, count: int, order: int) -> np.ndarray:
     a = burg(context, order)
     past = context[::-1][:order]  # y[-1], y[-2], ..., y[-order]
     # Transposed direct-form II state for these past outputs and zero past inputs: what
-    # scipy's lfiltic computes, as one correlation instead of its loop over the order
-    # (3 ms at order 370): z[i] = -sum_j a[i + 1 + j] * y[-1 - j].
+    # scipy's lfiltic computes, as one correlation instead of its slow loop over the order:
+    # z[i] = -sum_j a[i + 1 + j] * y[-1 - j].
     state = -np.correlate(a[1:], past, "full")[order - 1 :]
     prediction, _ = lfilter([1.0], a, np.zeros(count), zi=state)
     return prediction
@@ -86,7 +88,7 @@ def crossfade_weights(length: int) -> np.ndarray:
     """Weight of the forward prediction across a gap: raised cosine from 1 down to 0. [length]
 
     The backward prediction gets `1 - w`, so the two always sum to one. Same ramp as
-    `revise.dsp.framing.fade_in` (reversed), written in numpy so this module needs no torch.
+    `revise.dsp.splice.fade_in` (reversed), written in numpy so this module needs no torch.
     """
     position = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1)
     return np.cos(0.5 * np.pi * position) ** 2
@@ -119,26 +121,19 @@ def _two_sided(left: np.ndarray, right: np.ndarray, count: int, order: int) -> n
     return weight * forward + (1.0 - weight) * backward
 
 
-def ar_fill(x: np.ndarray, start: int, end: int, order: int = 600, context: int = 3000) -> np.ndarray:
+def ar_fill(x: np.ndarray, start: int, end: int, order: int = ARConfig.order, context: int = ARConfig.context) -> np.ndarray:
     """Fill x[start:end] by two-sided Burg AR extrapolation with a raised-cosine crossfade.
 
     x: [N] float. Returns a float64 copy [N] in which only [start, end) differs. The fit reads
     at most `context` samples on each side of the gap and never the gap's own samples. At the
     signal's edges the one available side is used alone; with no context at all the gap is
-    zeros. Defaults (600, 3000) are 37.5 ms and 187.5 ms at 16 kHz (`ARConfig` says why).
+    zeros. The defaults are `ARConfig`'s.
     """
-    out = _check_signal(x)
-    _check_gap(start, end, len(out))
-    if order <= 0 or context <= 0:
-        raise ValueError(f"order and context must be positive, got order={order}, context={context}.")
-    left = out[max(0, start - context) : start]
-    right = out[end : end + context]
-    out[start:end] = _two_sided(left, right, end - start, order)
-    return out
+    return ar_fill_many(x, [(start, end)], order, context)
 
 
 def ar_fill_many(
-    x: np.ndarray, gaps: list[tuple[int, int]], order: int = 600, context: int = 3000
+    x: np.ndarray, gaps: list[tuple[int, int]], order: int = ARConfig.order, context: int = ARConfig.context
 ) -> np.ndarray:
     """Fill several non-overlapping gaps [(start, end), ...] in x [N]; returns a float64 copy [N].
 

@@ -15,13 +15,15 @@ tracks (MODEL_CARD.md).
 The result is a hint for the reviser, not a fill on its own: it writes the matched sides too
 (the candidates' `context` samples on each side of the gap), so the reviser, seeing them next to
 the true audio, can judge how well the match fits before it decides how far to trust it.
-Pure numpy/scipy: no torch, no project imports (this module sits at the bottom layer).
+Pure numpy/scipy: no torch (the only project import is the settings' defaults).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.signal import fftconvolve
+
+from revise.config import MatchConfig
 
 _TINY = 1e-12
 # Candidates are averaged with weights score**4: a near-perfect match (a loop) outweighs a poor
@@ -36,9 +38,9 @@ MAX_GAIN = 4.0
 def match_fill_many(
     x: np.ndarray,
     gaps: list[tuple[int, int]],
-    search: int = 48000,
-    context: int = 1600,
-    candidates: int = 3,
+    search: int = MatchConfig.search,
+    context: int = MatchConfig.context,
+    candidates: int = MatchConfig.candidates,
     unknown: list[tuple[int, int]] | None = None,
 ) -> np.ndarray:
     """Write the matched audio over each gap of `gaps` and its sides in a float64 copy of x [N].

@@ -152,16 +152,6 @@ def read_split_file(
     return [root / name for name in train_names], [root / name for name in val_names]
 
 
-def write_split_file(path: str | Path, train: Sequence[Path], val: Sequence[Path], root: str | Path) -> None:
-    """Save a split as JSON {"train": [...], "val": [...]} with paths relative to `root`, sorted."""
-    root = Path(root)
-    split = {
-        "train": sorted(_relative(Path(f), root) for f in train),
-        "val": sorted(_relative(Path(f), root) for f in val),
-    }
-    Path(path).write_text(json.dumps(split, indent=1) + "\n")
-
-
 def load_tracks(
     files: Sequence[Path],
     sample_rate: int,

@@ -15,8 +15,6 @@ class RevisionDataModule(L.LightningDataModule):
 
     def __init__(self, config: Config) -> None:
         super().__init__()
-        if config.train.batch_size <= 0:
-            raise ValueError(f"batch_size must be positive, got {config.train.batch_size}.")
         self.config = config
         self.train_set: GapExamples | None = None
         self.val_set: GapExamples | None = None

@@ -1,7 +1,7 @@
 """Training examples for the reviser: excerpts with gaps cut, and their hints.
 
 The similarity fill searches the excerpt's track around it, as inference searches the clip around
-a gap, so each example is cut with `match.search + match.context` samples of surroundings and cropped after.
+a gap, so each example is cut with `match.reach` samples of surroundings and cropped after.
 The hints are built here by `revise.hints.build.window_hints`, as inpainting builds them, in the
 DataLoader workers, so the training loop only runs the networks. Validation examples draw their gaps from a fixed seed so the logged gap SNR is
 comparable from one validation to the next.
@@ -37,7 +37,7 @@ class GapExamples(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         frame, train, ar, match = self.config.frame, self.config.train, self.config.ar, self.config.match
-        margin = match.search + match.context
+        margin = match.reach
         window, beyond = self.excerpts.with_surroundings(index, margin)
         n = len(window) - 2 * margin
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)

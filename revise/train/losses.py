@@ -61,8 +61,7 @@ class MultiResolutionStftLoss(nn.Module):
     the estimate outside the region is replaced by the target (est * m + target * (1 - m)),
     and only STFT frames that overlap the region enter the loss, weighted by the mask's peak
     within each frame, so the value depends far less on the gap's length than a loss over the
-    whole excerpt would (fresh noise in a white-noise gap: 0.85 at 320 samples, 1.22 at 3200,
-    against 0.14 and 0.45 unmasked).
+    whole excerpt would (MODEL_CARD.md has the figures).
     """
 
     def __init__(self, resolutions: tuple[tuple[int, int], ...] = DEFAULT_RESOLUTIONS, eps: float = 1e-7):

@@ -12,7 +12,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
-from revise.checkpoint import ModelFileError, export_model, load_model
+from revise.checkpoint import MODEL_SECTIONS, ModelFileError, export_model, load_model
 from revise.config import Config, to_dict
 from revise.nn.model import RevisionModel
 from revise.train.checkpoints import model_from_lightning_checkpoint
@@ -142,8 +142,8 @@ def initial_model(init: str | Path, config: Config) -> RevisionModel:
 
 
 def _differing_settings(model: RevisionModel, config: Config) -> list[str]:
-    """The settings a model's weights depend on (frame, model, ar, match) that differ from `config`'s."""
-    names = ("frame", "model", "ar", "match")
+    """The settings a model's weights depend on (all it carries but the revision defaults) that differ from `config`'s."""
+    names = [name for name in MODEL_SECTIONS if name != "revision"]
     return [name for name in names if to_dict(getattr(model, name)) != to_dict(getattr(config, name))]
 
 
