@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from revise.config import BENCHMARK_GAP_MS, ARConfig
-from revise.evaluate.benchmark import cut_windows, find_clips, gap_label
+from revise.evaluate.benchmark import GapLayout, cut_windows, find_clips, gap_label
 from revise.evaluate.metrics import gap_snr
 from revise.hints.build import window_hints
 
@@ -31,9 +31,10 @@ def main() -> None:
     args = parser.parse_args()
     lengths = {g: round(g * RATE / 1000) for g in BENCHMARK_GAP_MS}
     context = round(args.context_seconds * RATE)
-    _, windows, used = cut_windows(find_clips(args.clips), args.clips, RATE, lengths, context, args.gaps_per_clip, 0)
+    cuts = cut_windows(find_clips(args.clips), args.clips, GapLayout(RATE, context, lengths), args.gaps_per_clip, 0)
+    windows = cuts.windows
     count = len(windows[next(iter(lengths))])
-    print(f"{count} gaps per length in {len(used)} clips; median gap SNR (dB)")
+    print(f"{count} gaps per length in {len(cuts.clips)} clips; median gap SNR (dB)")
     print("| order / context | " + " | ".join(f"{gap_label(g)} ms" for g in lengths) + " |")
     print("|---" * (len(lengths) + 1) + "|")
     for order, ar_context in SETTINGS:

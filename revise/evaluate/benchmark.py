@@ -174,22 +174,40 @@ def run_benchmark(
     if not 0 <= seed < 2**63:
         raise ValueError(f"the seed must be a whole number from 0 to 2**63 - 1, got {seed}.")
     rate = model.sample_rate
-    lengths = {float(g): max(1, round(g * rate / 1000)) for g in gap_ms}  # gap_ms -> samples
-    context = round(window_context_seconds(model) * rate)
-    clips = find_clips(clips_dir)[:max_clips]
-    gaps, windows, used = cut_windows(clips, Path(clips_dir), rate, lengths, context, gaps_per_clip, seed)
-    if not gaps:
-        raise ValueError(
-            f"no clip in {clips_dir} has a loud enough stretch of {(max(lengths.values()) + 2 * context) / rate:.2f} s "
-            "for a gap with its context; give longer or louder clips."
-        )
+    layout = GapLayout(rate, round(window_context_seconds(model) * rate),
+                       {float(g): max(1, round(g * rate / 1000)) for g in gap_ms})
+    cuts = cut_windows(find_clips(clips_dir)[:max_clips], Path(clips_dir), layout, gaps_per_clip, seed)
+    if not cuts.gaps:
+        seconds = (max(layout.lengths.values()) + 2 * layout.context) / rate
+        raise ValueError(f"no clip in {clips_dir} has a loud enough stretch of {seconds:.2f} s for a gap with its "
+                         "context; give longer or louder clips.")
     default = Method("revise", model.revision.passes)
     methods = benchmark_methods(sorted({default.passes, *passes}))
     with _torch_threads(threads):
-        worst = _fill_all(methods, model, windows, gaps, lengths, context, rate, default, progress)
-    settings = _settings(clips_dir, used, gap_ms, methods, default, gaps_per_clip, seed, model, gaps)
-    aggregates = aggregate(gaps, [m.name for m in methods], list(lengths))
-    return BenchmarkResults(settings, gaps, aggregates, methods, worst)
+        worst = _fill_all(methods, model, cuts, layout, default, progress)
+    settings = _settings(clips_dir, cuts, gap_ms, methods, default, gaps_per_clip, seed, model)
+    aggregates = aggregate(cuts.gaps, [m.name for m in methods], list(layout.lengths))
+    return BenchmarkResults(settings, cuts.gaps, aggregates, methods, worst)
+
+
+@dataclass(frozen=True)
+class GapLayout:
+    """Where the benchmark's gaps sit in their windows: `context` samples on each side of a gap of
+    `lengths[gap_ms]` samples, at `rate` (the model's)."""
+
+    rate: int
+    context: int
+    lengths: dict[float, int]
+
+
+@dataclass
+class Cuts:
+    """What `cut_windows` cut: one record per gap (clip order), and per gap length (ms) the
+    reference windows [n] in record order; `clips` names the clips used."""
+
+    gaps: list[dict[str, Any]]
+    windows: dict[float, list[np.ndarray]]
+    clips: list[str]
 
 
 def window_context_seconds(model: RevisionModel) -> float:
@@ -220,11 +238,9 @@ def _check_settings(gap_ms, passes, gaps_per_clip: int, max_clips: int | None) -
         raise ValueError("gaps per clip and the number of clips must be at least 1.")
 
 
-def cut_windows(clips, root: Path, rate: int, lengths: dict[float, int], context: int, count: int, seed: int):
-    """Per-gap records (clip order) and, per gap length (ms), the reference windows [n] in record order.
-
-    lengths: gap length in ms -> in samples at `rate`.
-    """
+def cut_windows(clips: Sequence[Path], root: Path, layout: GapLayout, count: int, seed: int) -> Cuts:
+    """Up to `count` gap centres per clip, each cut at every gap length of `layout` (see `place_gaps`)."""
+    rate, lengths, context = layout.rate, layout.lengths, layout.context
     gaps: list[dict[str, Any]] = []
     windows: dict[float, list[np.ndarray]] = {gap_ms: [] for gap_ms in lengths}
     used = []
@@ -247,16 +263,17 @@ def cut_windows(clips, root: Path, rate: int, lengths: dict[float, int], context
                 windows[gap_ms].append(signal[start - context : start + n + context])
                 gaps.append({"clip": name, "gap_ms": gap_ms, "start_s": start / rate,
                              "end_s": (start + n) / rate, "metrics": {}})
-    return gaps, windows, used
+    return Cuts(gaps, windows, used)
 
 
-def _fill_all(methods: list[Method], model: RevisionModel, windows, gaps, lengths, context, rate,
-              worst_method: Method, progress: bool) -> WorstSeam | None:
+def _fill_all(methods: list[Method], model: RevisionModel, cuts: Cuts, layout: GapLayout, worst_method: Method,
+              progress: bool) -> WorstSeam | None:
     """Fill every window with every method in batches; store gap_metrics in the records; find the worst seam."""
+    gaps, windows, context, rate = cuts.gaps, cuts.windows, layout.context, layout.rate
     worst: WorstSeam | None = None
     total = len(gaps) * len(methods)
     with tqdm(total=total, desc="benchmark", unit="fill", disable=not progress, leave=False) as bar:
-        for gap_ms, n in lengths.items():
+        for gap_ms, n in layout.lengths.items():
             records = [g for g in gaps if g["gap_ms"] == gap_ms]
             stack = np.stack(windows[gap_ms], axis=1)  # [window, gaps of this length]
             start, end = context, context + n
@@ -299,12 +316,12 @@ def aggregate(gaps: list[dict[str, Any]], methods: list[str], gap_ms: list[float
     return out
 
 
-def _settings(clips_dir, used, gap_ms, methods: list[Method], default: Method, gaps_per_clip, seed, model,
-              gaps) -> dict[str, Any]:
+def _settings(clips_dir, cuts: Cuts, gap_ms, methods: list[Method], default: Method, gaps_per_clip, seed,
+              model) -> dict[str, Any]:
     ar, _ = baseline_settings(model.sample_rate, model)
     return {
-        "clips_dir": str(clips_dir), "clips": used, "gap_ms": [float(g) for g in gap_ms],
-        "gaps_per_length": len(gaps) // len(gap_ms), "gaps_per_clip": gaps_per_clip, "seed": seed,
+        "clips_dir": str(clips_dir), "clips": cuts.clips, "gap_ms": [float(g) for g in gap_ms],
+        "gaps_per_length": len(cuts.gaps) // len(gap_ms), "gaps_per_clip": gaps_per_clip, "seed": seed,
         "methods": [m.name for m in methods], "passes": sorted(m.passes for m in methods if m.kind == "revise"),
         "default_passes": default.passes, "default_method": default.name, "schedule": model.revision.schedule,
         "sample_rate": model.sample_rate, "context_seconds": window_context_seconds(model), "silent_rms": SILENT_RMS,
