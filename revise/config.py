@@ -27,6 +27,7 @@ MAX_GENERATE_SECONDS = 600.0  # the longest generation in one call (the whole dr
 BENCHMARK_GAP_MS: tuple[float, ...] = (20.0, 50.0, 100.0, 200.0)
 BENCHMARK_PASSES: tuple[int, ...] = (0, 1, 2, 4, 8)
 BENCHMARK_GAPS_PER_CLIP = 4
+JANSSEN_ITERATIONS = 20  # AR re-estimations of the Janssen baseline, as in Mokrý & Rajmic's study
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from revise.cli.main import main
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig
 from revise.dsp.framing import naive_join
 from revise.evaluate.benchmark import METRICS, evaluate_fill, gap_label, place_gaps, run_benchmark
-from revise.evaluate.methods import benchmark_methods, fill
+from revise.evaluate.methods import BASELINES, benchmark_methods, fill
 from revise.evaluate.metrics import SNR_CAP_DB
 from revise.evaluate.report import markdown_report, write_report
 from revise.evaluate.seams import evaluate_stream, grid_offset
@@ -25,6 +25,7 @@ from revise.nn.model import RevisionModel
 RATE = 16000
 GAP_MS = (20.0, 50.0, 100.0, 200.0)
 PASSES = (0, 1, 2)
+FAST = [m for m in BASELINES if m.kind != "janssen"]  # Janssen takes about a second a gap: one test runs it
 
 
 def music(seconds: float, rate: int, channels: int = 1, seed: int = 0) -> np.ndarray:
@@ -63,12 +64,13 @@ def clips(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def results(clips, model):
-    return run_benchmark(clips, model, GAP_MS, PASSES, gaps_per_clip=2, seed=0, progress=False)
+    return run_benchmark(clips, model, GAP_MS, PASSES, gaps_per_clip=2, seed=0, progress=False, baselines=FAST)
 
 
 def test_every_method_and_gap_length_has_finite_figures(results):
     names = [method.name for method in results.methods]
     assert names == ["zero", "ar", "match", "ar+match", "passes=0", "revise passes=1", "revise passes=2"]
+    assert [m.name for m in BASELINES] == ["zero", "ar", "janssen", "match", "ar+match"]  # the default set
     assert results.settings["clips"] == ["a.wav", "b.flac", "c.wav"]  # the silent clip is skipped
     count = results.settings["gaps_per_length"]
     assert count == 6 and len(results.gaps) == count * len(GAP_MS)
@@ -109,9 +111,9 @@ def test_place_gaps_skips_silence():
 
 
 def test_benchmark_is_reproducible_for_a_seed(results, clips, model):
-    again = run_benchmark(clips, model, GAP_MS, PASSES, gaps_per_clip=2, seed=0, progress=False)
+    again = run_benchmark(clips, model, GAP_MS, PASSES, gaps_per_clip=2, seed=0, progress=False, baselines=FAST)
     assert json.dumps(again.to_json()) == json.dumps(results.to_json())
-    other = run_benchmark(clips, model, (20.0,), (0,), gaps_per_clip=2, seed=1, progress=False)
+    other = run_benchmark(clips, model, (20.0,), (0,), gaps_per_clip=2, seed=1, progress=False, baselines=FAST)
     assert [g["start_s"] for g in other.gaps] != [g["start_s"] for g in results.gaps if g["gap_ms"] == 20.0]
 
 
@@ -215,7 +217,7 @@ def test_cli_benchmark_mode(clips, model_dir, tmp_path, capsys):
     assert run(["evaluate", "--benchmark", str(clips), "--model", str(model_dir), "--out", str(out_dir), "--force",
                 "--gap-ms", "20,100", "--passes", "0,1", "--gaps-per-clip", "1", "--clips", "2"]) == 0
     printed = capsys.readouterr().out
-    assert "| method | 20 ms | 100 ms |" in printed and "| revise passes=2 |" in printed
+    assert "| method | 20 ms | 100 ms |" in printed and "| revise passes=2 |" in printed and "| janssen |" in printed
     assert {p.name for p in out_dir.iterdir()} >= {"keep.txt", "report.md", "results.json", "worst_seam.png"}
     assert json.loads((out_dir / "results.json").read_text())["settings"]["clips"] == ["a.wav", "b.flac"]
 

@@ -32,9 +32,10 @@ EPILOG = """modes:
   --reference REF --estimate EST --gap START:END   gap and seam metrics of one fill (gaps in seconds)
   AUDIO                                            seam, level and flatness metrics of any file
   --benchmark DIR                                  cut seeded gaps into every clip of DIR, fill them with
-                                                   zero, AR (Burg), match (the similarity fill), ar+match
-                                                   (their mean), passes 0 and revise at each --passes,
-                                                   and write report.md, results.json and PNG plots
+                                                   zero, AR (Burg), Janssen, match (the similarity
+                                                   fill), ar+match (the mean of AR and match), passes 0
+                                                   and revise at each --passes, and write report.md,
+                                                   results.json and PNG plots
 
 examples:
   revise evaluate --reference clean.wav --estimate filled.wav --gap 1.20:1.25 --gap 3.5:3.6

@@ -22,8 +22,14 @@ from tqdm import tqdm
 
 from revise.audio import AUDIO_SUFFIXES, AudioError, list_audio_files, read_audio, resample, to_float, to_mono
 from revise.checkpoint import model_settings
-from revise.config import BENCHMARK_GAP_MS, BENCHMARK_GAPS_PER_CLIP, BENCHMARK_PASSES, MAX_GAP_SECONDS
-from revise.evaluate.methods import Method, baseline_settings, benchmark_methods, fill
+from revise.config import (
+    BENCHMARK_GAP_MS,
+    BENCHMARK_GAPS_PER_CLIP,
+    BENCHMARK_PASSES,
+    JANSSEN_ITERATIONS,
+    MAX_GAP_SECONDS,
+)
+from revise.evaluate.methods import BASELINES, Method, baseline_settings, benchmark_methods, fill
 from revise.evaluate.metrics import gap_metrics
 from revise.inpainting import CONTEXT_SECONDS, search_seconds
 from revise.nn.model import RevisionModel
@@ -159,13 +165,15 @@ def run_benchmark(
     progress: bool = True,
     max_clips: int | None = None,
     threads: int | None = 1,
+    baselines: Sequence[Method] = BASELINES,
 ) -> BenchmarkResults:
     """Cut seeded gaps into every clip of `clips_dir`, fill them with every method, measure them.
 
     Clips are mixed to mono and resampled to the model rate. Up to `gaps_per_clip` centres per
     clip (the first `max_clips` clips, sorted) are drawn with numpy seeded by (seed, clip index);
     every gap length is cut at each centre, with `window_context_seconds` of audio on each side. The
-    model's default passes are always run, and passes 0 as a baseline. Same seed, same figures.
+    model's default passes are always run, and passes 0 as a baseline, beside `baselines`. Same seed,
+    same figures.
     `threads` caps torch's intra-op threads while filling (None leaves them): the batched RNN
     steps are too small to gain from more, and on a shared 2-core machine two threads ran many
     times slower than one (each op waits for a descheduled thread; MODEL_CARD.md).
@@ -182,7 +190,7 @@ def run_benchmark(
         raise ValueError(f"no clip in {clips_dir} has a loud enough stretch of {seconds:.2f} s for a gap with its "
                          "context; give longer or louder clips.")
     default = Method("revise", model.revision.passes)
-    methods = benchmark_methods(sorted({default.passes, *passes}))
+    methods = benchmark_methods(sorted({default.passes, *passes}), baselines=baselines)
     with _torch_threads(threads):
         worst = _fill_all(methods, model, cuts, layout, default, progress)
     settings = _settings(clips_dir, cuts, gap_ms, methods, default, gaps_per_clip, seed, model)
@@ -325,6 +333,6 @@ def _settings(clips_dir, cuts: Cuts, gap_ms, methods: list[Method], default: Met
         "methods": [m.name for m in methods], "passes": sorted(m.passes for m in methods if m.kind == "revise"),
         "default_passes": default.passes, "default_method": default.name, "schedule": model.revision.schedule,
         "sample_rate": model.sample_rate, "context_seconds": window_context_seconds(model), "silent_rms": SILENT_RMS,
-        "ar_baseline": {"order": ar.order, "context": ar.context},
+        "ar_baseline": {"order": ar.order, "context": ar.context}, "janssen_iterations": JANSSEN_ITERATIONS,
         "model": model_settings(model),
     }

@@ -2,9 +2,10 @@
 
 A fill takes window float [n] or [n, B] at `rate` (B windows sharing one gap layout, filled
 together as channels) and gaps as (start, end) sample pairs, and returns float64 of the window's
-shape with the gaps filled. Zero fill, the two-sided Burg AR fill, the similarity fill alone (the
-best-matching stretch of the window, cut in at the gap edges) and the mean of those two are the
-classical baselines, built by `revise.hints.build.window_hints` as the model's hints are; the
+shape with the gaps filled. Zero fill, the two-sided Burg AR fill, gap-wise Janssen (iterated AR
+estimation and least-squares interpolation), the similarity fill alone (the best-matching stretch
+of the window, cut in at the gap edges) and the mean of the AR and similarity fills are the
+classical baselines (all but Janssen built by `revise.hints.build.window_hints` as the model's hints are); the
 model methods run the real `revise.inpainting.inpaint` (draft, revision passes, crossfade splice),
 so the benchmark measures exactly what users get.
 """
@@ -19,10 +20,11 @@ import numpy as np
 
 from revise.config import ARConfig, FrameConfig, MatchConfig, ScheduleName
 from revise.hints.build import Hints, window_hints
+from revise.hints.janssen import janssen_fill_many
 from revise.inpainting import inpaint
 from revise.nn.model import RevisionModel
 
-MethodKind = Literal["zero", "ar", "match", "ar+match", "revise"]
+MethodKind = Literal["zero", "ar", "janssen", "match", "ar+match", "revise"]
 AR_REFERENCE_RATE = FrameConfig().sample_rate  # ARConfig's defaults are stated at the default model rate
 
 
@@ -43,12 +45,14 @@ class Method:
         return name if self.schedule is None else f"{name} schedule={self.schedule}"
 
 
-BASELINES = (Method("zero"), Method("ar"), Method("match"), Method("ar+match"))
+BASELINES = (Method("zero"), Method("ar"), Method("janssen"), Method("match"), Method("ar+match"))
 
 
-def benchmark_methods(passes: Sequence[int], schedule: ScheduleName | None = None) -> list[Method]:
+def benchmark_methods(
+    passes: Sequence[int], schedule: ScheduleName | None = None, baselines: Sequence[Method] = BASELINES
+) -> list[Method]:
     """The baselines, then the model at passes 0 (always: a baseline) and at each K in `passes`, increasing."""
-    return [*BASELINES, *(Method("revise", k, schedule) for k in sorted({0, *(int(k) for k in passes)}))]
+    return [*baselines, *(Method("revise", k, schedule) for k in sorted({0, *(int(k) for k in passes)}))]
 
 
 def fill(method: Method, window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel) -> np.ndarray:
@@ -57,6 +61,8 @@ def fill(method: Method, window: np.ndarray, gaps: list[tuple[int, int]], rate: 
         return zero_fill(window, gaps)
     if method.kind == "revise":
         return model_fill(window, gaps, rate, model, method.passes, method.schedule)
+    if method.kind == "janssen":
+        return janssen_baseline(window, gaps, rate, model)
     hints = baseline_hints(window, gaps, rate, model, with_match=method.kind != "ar")
     if method.kind == "ar":
         filled = hints.ar
@@ -85,6 +91,14 @@ def baseline_settings(rate: int, model: RevisionModel) -> tuple[ARConfig, MatchC
     ar = ARConfig(max(1, round(reference.order * scale)), max(2, round(reference.context * scale)))
     scale, m = rate / model.sample_rate, model.match
     return ar, MatchConfig(max(1, round(m.search * scale)), max(1, round(m.context * scale)), m.candidates)
+
+
+def janssen_baseline(window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel) -> np.ndarray:
+    """Baseline: gap-wise Janssen at the AR baseline's order and context. window [n] or [n, B] -> float64, same shape."""
+    columns = np.asarray(window, dtype=np.float64).reshape(len(window), -1)  # [n, B]
+    ar, _ = baseline_settings(rate, model)
+    filled = np.stack([janssen_fill_many(column, gaps, ar.order, ar.context) for column in columns.T], axis=1)
+    return filled.reshape(np.shape(window))
 
 
 def baseline_hints(

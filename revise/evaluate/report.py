@@ -144,7 +144,9 @@ def markdown_report(results: BenchmarkResults) -> str:
         f"{s['gaps_per_length']} gaps per gap length from {len(s['clips'])} clips in `{s['clips_dir']}`, mono at the "
         f"model rate ({s['sample_rate']} Hz), {s['context_seconds']} s of context on each side, seed {s['seed']}.",
         f"Methods: `zero` fills silence; `ar` is two-sided Burg AR extrapolation (order {s['ar_baseline']['order']}, "
-        f"{s['ar_baseline']['context']} samples of context per side) with a raised-cosine crossfade; `match` is the "
+        f"{s['ar_baseline']['context']} samples of context per side) with a raised-cosine crossfade; `janssen` is "
+        f"gap-wise Janssen at the same order and context ({s['janssen_iterations']} iterations of AR estimation "
+        f"and least-squares interpolation); `match` is the "
         f"similarity fill alone (the best-matching stretch of the same clip, cut in at the gap edges); `ar+match` is "
         f"the mean of the two; `passes=0` is the drafter's draft joined by crossfade with no revision; "
         f"`revise passes=K` adds K revision passes "
