@@ -1,4 +1,5 @@
-"""A `revise train` process killed with SIGKILL mid-epoch resumes from its last checkpoint.
+"""A `revise train` process killed with SIGKILL mid-epoch resumes from its last checkpoint, and one
+sent SIGINT or SIGTERM saves the step it reached and exits 130 or 143.
 
 The real command runs in a subprocess on a tiny config and a small synthetic folder; it is killed
 as soon as it has written a step checkpoint, then the same command is run again. The second run
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 
@@ -47,7 +49,8 @@ def _step_checkpoints(folder: Path) -> dict[int, str]:
     }
 
 
-def test_killed_training_resumes_with_the_step_count_continuing(tmp_path):
+def training_command(tmp_path: Path, config: str = CONFIG) -> list[str]:
+    """The `revise train` command line of a tiny run on three synthetic tones in `tmp_path`."""
     data = tmp_path / "music"
     data.mkdir()
     rng = np.random.default_rng(0)
@@ -55,24 +58,37 @@ def test_killed_training_resumes_with_the_step_count_continuing(tmp_path):
     for index in range(3):
         tone = 0.3 * np.sin(2 * np.pi * 220 * (index + 1) * t) + 0.02 * rng.standard_normal(len(t))
         sf.write(data / f"track{index}.wav", tone, 16000, subtype="PCM_16")
-    (tmp_path / "tiny.yaml").write_text(CONFIG)
-    run = tmp_path / "run"
-    checkpoints = run / "checkpoints"
-    command = [sys.executable, "-m", "revise", "-v", "train", "--config", str(tmp_path / "tiny.yaml"),
-               "--data-root", str(data), "--output-dir", str(run)]
-    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    (tmp_path / "tiny.yaml").write_text(config)
+    return [sys.executable, "-m", "revise", "-v", "train", "--config", str(tmp_path / "tiny.yaml"),
+            "--data-root", str(data), "--output-dir", str(tmp_path / "run")]
 
-    first = subprocess.Popen(command, cwd=tmp_path, env=environment,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+ENVIRONMENT = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def start_and_signal(command: list[str], cwd: Path, signum: int, stderr=subprocess.DEVNULL) -> subprocess.Popen:
+    """Start `command`, send `signum` once it has written its first checkpoint, wait for it to end."""
+    last = cwd / "run" / "checkpoints" / "last.ckpt"
+    process = subprocess.Popen(command, cwd=cwd, env=ENVIRONMENT, stdout=subprocess.DEVNULL, stderr=stderr,
+                               text=True)
     try:
         deadline = time.monotonic() + 120
-        while not (checkpoints / "last.ckpt").exists():  # written (atomically) after each step checkpoint
-            assert first.poll() is None, "the first training run ended before writing a checkpoint"
+        while not last.exists():  # written (atomically) after each step checkpoint
+            assert process.poll() is None, "the training run ended before writing a checkpoint"
             assert time.monotonic() < deadline, "no checkpoint within 120 s"
             time.sleep(0.01)
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait()
+        process.send_signal(signum)
+        process.wait(timeout=120)
+    return process
+
+
+def test_killed_training_resumes_with_the_step_count_continuing(tmp_path):
+    command = training_command(tmp_path)
+    run = tmp_path / "run"
+    checkpoints = run / "checkpoints"
+    environment = ENVIRONMENT
+    first = start_and_signal(command, tmp_path, signal.SIGKILL)
     assert first.returncode == -signal.SIGKILL, "the first run finished before it could be killed"
     reached = _step(checkpoints / "last.ckpt")
     assert 2 <= reached < MAX_STEPS and reached % 2 == 0
@@ -91,3 +107,22 @@ def test_killed_training_resumes_with_the_step_count_continuing(tmp_path):
     assert all(_step(checkpoints / f"step{step}.ckpt") == step for step in after)
     model = load_model(run / "model")
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+SLOW_CONFIG = CONFIG.replace("val_every_steps: 2", "val_every_steps: 5")  # checkpoints at 5, 10, ...
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_saves_the_current_step_and_exits_non_zero(tmp_path, signum, code):
+    command = training_command(tmp_path, SLOW_CONFIG)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    stopped = start_and_signal(command, tmp_path, signum, stderr=subprocess.PIPE)
+    err = stopped.stderr.read()
+    assert stopped.returncode == code, err[-2000:]
+    assert f"training stopped by {signal.Signals(signum).name} at step" in err and "Traceback" not in err
+    reached = _step(checkpoints / "last.ckpt")
+    assert 5 <= reached < MAX_STEPS and f"at step {reached};" in err
+    assert not (tmp_path / "run" / "model").exists()
+    again = subprocess.run(command, cwd=tmp_path, env=ENVIRONMENT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert _step(checkpoints / "last.ckpt") == MAX_STEPS

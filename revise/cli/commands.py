@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 from revise.cli.args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
@@ -125,10 +126,15 @@ def run_train(args: argparse.Namespace) -> None:
     from revise.config import load_config
 
     config = load_config(args.config)
-    from revise.train.run import run_training  # Lightning is imported only once the config is good
+    from revise.train.interrupt import TrainingInterrupted  # Lightning is imported only once the config is good
+    from revise.train.run import run_training
 
-    model_dir = run_training(config, args.data_root, args.output_dir, args.max_steps, resume=not args.fresh,
-                             init=args.init)
+    try:
+        model_dir = run_training(config, args.data_root, args.output_dir, args.max_steps, resume=not args.fresh,
+                                 init=args.init)
+    except TrainingInterrupted as stopped:
+        print(f"revise: {stopped}", file=sys.stderr)
+        raise SystemExit(stopped.exit_code) from None
     print(f"trained model exported to {model_dir}")
 
 

@@ -1,3 +1,3 @@
 """Training: `data` (tracks and excerpts), `examples` (gaps and hints), `losses`, `task` (the
-LightningModule), `datamodule`, `checkpoints` (reading training checkpoints) and `run` (`revise
-train`). Lightning is imported only by `task`, `datamodule` and `run`."""
+LightningModule), `datamodule`, `checkpoints` (reading training checkpoints), `interrupt` (signals) and `run` (`revise
+train`). Lightning is imported only by `task`, `datamodule`, `interrupt` and `run`."""

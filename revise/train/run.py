@@ -11,12 +11,14 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from revise.checkpoint import MODEL_SECTIONS, ModelFileError, export_model, load_model
 from revise.config import Config, to_dict
 from revise.nn.model import RevisionModel
 from revise.train.checkpoints import model_from_lightning_checkpoint
 from revise.train.datamodule import RevisionDataModule
+from revise.train.interrupt import StopOnSignal, TrainingInterrupted
 from revise.train.task import RevisionTask
 
 log = logging.getLogger(__name__)
@@ -98,13 +100,20 @@ def run_training(
     trainer = build_trainer(config, checkpoints)
     if resume_from:
         log.info("resuming from %s%s", resume_from, " (--init applies only to a new run)" if init else "")
-    try:
-        trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
-    except BaseException:
-        _close_progress_bars(trainer)  # else a bar left open prints again when Python exits
-        raise
+    stop = StopOnSignal()
+    trainer.callbacks.append(stop)
+    with stop:
+        try:
+            trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
+        except SIGTERMException:  # Lightning's exit on the SIGTERM that `stop` also noted
+            _close_progress_bars(trainer)
+        except BaseException:
+            _close_progress_bars(trainer)  # else a bar left open prints again when Python exits
+            raise
     # Lightning writes last.ckpt only on its checkpoint schedule; keep the final steps too
     trainer.save_checkpoint(last, weights_only=False)
+    if stop.signum is not None:
+        raise TrainingInterrupted(stop.signum, trainer.global_step, last)
     if not trainer.is_global_zero:  # under DDP one process exports; the others would race it
         return out / "model"
     model, info = model_from_lightning_checkpoint(last)
