@@ -3,7 +3,7 @@ checkpoint of that step, and `revise train` exits 130 or 143 (128 + the signal) 
 
 Lightning on its own answers SIGTERM by leaving `fit` as if the run were done (exit status 0)
 and SIGINT with a KeyboardInterrupt; either way the steps since the last scheduled checkpoint
-were lost. A second signal stops at once.
+were lost. A second signal stops at once, without a checkpoint (Lightning exits with status 1).
 """
 
 from __future__ import annotations

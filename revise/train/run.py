@@ -107,6 +107,8 @@ def run_training(
             trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
         except SIGTERMException:  # Lightning's exit on the SIGTERM that `stop` also noted
             _close_progress_bars(trainer)
+            if stop.signum is None:  # no handler of ours (not the main thread): Lightning's way
+                raise
         except BaseException:
             _close_progress_bars(trainer)  # else a bar left open prints again when Python exits
             raise
