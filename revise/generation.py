@@ -12,6 +12,7 @@ revised frames are brought back to the draft's level (`keep_level`).
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,7 +80,7 @@ def generate(
     revision = RevisionConfig(model.revision.passes if passes is None else passes, schedule or model.revision.schedule)
     if not (np.isfinite(seconds) and 0 < seconds <= MAX_GENERATE_SECONDS):
         raise ValueError(f"seconds must be a positive number up to {MAX_GENERATE_SECONDS:g}, got {seconds}.")
-    if join not in ("crossfade", "naive"):
+    if join not in typing.get_args(Join):
         raise ValueError(f"join must be 'crossfade' or 'naive', got {join!r}.")
     rate = model.sample_rate
     generator = torch.Generator().manual_seed(0 if seed is None else seed)

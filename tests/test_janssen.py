@@ -23,15 +23,14 @@ def chord(seconds: float, seed: int = 0) -> np.ndarray:
 
 def test_one_step_is_the_dense_least_squares_interpolation():
     rng = np.random.default_rng(0)
-    segment, (start, end), order = rng.standard_normal(300), (100, 140), 8
-    a = burg(segment, order)
-    rows = np.zeros((len(segment) - order, len(segment)))  # e = A x, the valid prediction errors
+    known, (start, end), order = rng.standard_normal(300), (100, 140), 8
+    known[start:end] = 0.0  # the iteration starts from silence in the gap
+    a = burg(known, order)
+    rows = np.zeros((len(known) - order, len(known)))  # e = A x, the valid prediction errors
     for n in range(len(rows)):
         rows[n, n : n + order + 1] = a[::-1]
-    known = segment.copy()
-    known[start:end] = 0.0
     dense = np.linalg.lstsq(rows[:, start:end], -rows @ known, rcond=None)[0]
-    np.testing.assert_allclose(_janssen_segment(segment, start, end, order, iterations=1), dense, atol=1e-9)
+    np.testing.assert_allclose(_janssen_segment(known, start, end, order, iterations=1), dense, atol=1e-9)
 
 
 def test_janssen_beats_the_ar_fill_on_tonal_audio_and_changes_only_the_gap():

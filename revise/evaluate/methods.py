@@ -95,9 +95,8 @@ def baseline_settings(rate: int, model: RevisionModel) -> tuple[ARConfig, MatchC
 
 def janssen_baseline(window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel) -> np.ndarray:
     """Baseline: gap-wise Janssen at the AR baseline's order and context. window [n] or [n, B] -> float64, same shape."""
-    columns = np.asarray(window, dtype=np.float64).reshape(len(window), -1)  # [n, B]
     ar, _ = baseline_settings(rate, model)
-    filled = np.stack([janssen_fill_many(column, gaps, ar.order, ar.context) for column in columns.T], axis=1)
+    filled = np.stack([janssen_fill_many(column, gaps, ar.order, ar.context) for column in _columns(window).T], axis=1)
     return filled.reshape(np.shape(window))
 
 
@@ -105,9 +104,13 @@ def baseline_hints(
     window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel, with_match: bool = True
 ) -> Hints:
     """The hints of a window [n] or [n, B] at the baselines' settings, as [B, n] each."""
-    columns = np.asarray(window, dtype=np.float64).reshape(len(window), -1)  # [n, B]
     ar, match = baseline_settings(rate, model)
-    return window_hints(columns.T, gaps, ar, match if with_match else None)
+    return window_hints(_columns(window).T, gaps, ar, match if with_match else None)
+
+
+def _columns(window: np.ndarray) -> np.ndarray:
+    """A window [n] or [n, B] as float64 columns [n, B]."""
+    return np.asarray(window, dtype=np.float64).reshape(len(window), -1)
 
 
 def _gaps_only(outside: np.ndarray, inside: np.ndarray, gaps: list[tuple[int, int]]) -> np.ndarray:

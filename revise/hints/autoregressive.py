@@ -143,15 +143,23 @@ def ar_fill_many(
     out = _check_signal(x)
     if order <= 0 or context <= 0:
         raise ValueError(f"order and context must be positive, got order={order}, context={context}.")
+    for start, end, lo, hi in gap_neighbourhoods(gaps, len(out), context):
+        out[start:end] = _two_sided(out[lo:start], out[end:hi], end - start, order)
+    return out
+
+
+def gap_neighbourhoods(gaps: list[tuple[int, int]], length: int, context: int) -> list[tuple[int, int, int, int]]:
+    """(start, end, lo, hi) of each gap, left to right: the gap [start, end) and the stretch
+    [lo, hi) a fill may read, `context` samples each side, its right side stopping at the next gap.
+
+    Refuses gaps outside [0, length) and overlapping gaps.
+    """
     ordered = sorted((int(s), int(e)) for s, e in gaps)
     for start, end in ordered:
-        _check_gap(start, end, len(out))
+        _check_gap(start, end, length)
     for (_, end), (next_start, _) in zip(ordered, ordered[1:]):
         if next_start < end:
             raise ValueError(f"gaps must not overlap: one ends at {end}, the next starts at {next_start}.")
-    for index, (start, end) in enumerate(ordered):
-        limit = ordered[index + 1][0] if index + 1 < len(ordered) else len(out)
-        left = out[max(0, start - context) : start]
-        right = out[end : min(end + context, limit)]
-        out[start:end] = _two_sided(left, right, end - start, order)
-    return out
+    limits = [s for s, _ in ordered[1:]] + [length]
+    return [(start, end, max(0, start - context), min(end + context, limit))
+            for (start, end), limit in zip(ordered, limits)]

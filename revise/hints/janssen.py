@@ -25,7 +25,7 @@ from scipy.linalg import solve_toeplitz
 from scipy.signal import fftconvolve
 
 from revise.config import JANSSEN_ITERATIONS, ARConfig
-from revise.hints.autoregressive import ar_fill_many, burg
+from revise.hints.autoregressive import ar_fill_many, burg, gap_neighbourhoods
 
 
 def janssen_fill_many(
@@ -46,36 +46,31 @@ def janssen_fill_many(
     if iterations < 1:
         raise ValueError(f"janssen needs at least one iteration, got {iterations}.")
     out = ar_fill_many(x, gaps, order, context)  # checks the gaps; the fallback where a side is empty
-    ordered = sorted((int(s), int(e)) for s, e in gaps)
-    for index, (start, end) in enumerate(ordered):
-        limit = ordered[index + 1][0] if index + 1 < len(ordered) else len(out)
-        lo, hi = max(0, start - context), min(end + context, limit)
+    for start, end, lo, hi in gap_neighbourhoods(gaps, len(out), context):
         p = min(order, start - lo, hi - end)
         if p < 1:
             continue  # one side only: keep the AR extrapolation
-        segment = out[lo:hi].copy()
-        segment[start - lo : end - lo] = 0.0
-        out[start:end] = _janssen_segment(segment, start - lo, end - lo, p, iterations)
+        known = out[lo:hi].copy()
+        known[start - lo : end - lo] = 0.0
+        out[start:end] = _janssen_segment(known, start - lo, end - lo, p, iterations)
     return out
 
 
-def _janssen_segment(segment: np.ndarray, start: int, end: int, order: int, iterations: int) -> np.ndarray:
-    """The gap [start, end) of `segment` [N] after `iterations` Janssen steps at `order`. [end - start]
+def _janssen_segment(known: np.ndarray, start: int, end: int, order: int, iterations: int) -> np.ndarray:
+    """The gap [start, end) of `known` [N] (zeros there) after `iterations` Janssen steps at `order`.
+    [end - start]
 
     The gap lies at least `order` samples from both ends, so its normal equations are Toeplitz.
     """
-    known = segment.copy()
-    known[start:end] = 0.0
-    estimate = segment.copy()
+    estimate = known.copy()
     for _ in range(iterations):
         a = burg(estimate, order)
         r = np.correlate(a, a, "full")[order:]  # r[k] = sum_m a[m] a[m + k], k = 0..order
+        if not r[0] > 0:
+            break  # a silent segment: nothing to interpolate
         column = np.zeros(end - start)
         column[: min(len(r), len(column))] = r[: len(column)]
         errors = fftconvolve(known, a, "valid")  # e[n] = sum_k a[k] x[n + order - k]
         back = fftconvolve(errors, a[::-1], "full")  # (A^T e)[j]
-        rhs = -back[start:end]
-        if not column[0] > 0:
-            break  # a silent segment: nothing to interpolate
-        estimate[start:end] = solve_toeplitz(column, rhs)
+        estimate[start:end] = solve_toeplitz(column, -back[start:end])
     return estimate[start:end]
