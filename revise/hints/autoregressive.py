@@ -18,6 +18,12 @@ from revise.config import ARConfig
 
 # Keep |k| strictly below one so the synthesis filter stays stable under rounding.
 _MAX_REFLECTION = 1.0 - 1e-9
+# An extrapolation louder than this times its context's peak has diverged: band-limited audio (a
+# file with nothing above 16 kHz, as decoded MP3s are) is predicted almost exactly at high orders,
+# and the rounding of the near-unit reflection coefficients in the Levinson update can leave roots
+# outside the unit circle (seen: radius 1.04 at order 1654, a 0.2 s fill reaching 1e172). Such a
+# fit is retried at half the order.
+DIVERGED = 4.0
 
 
 def burg(x: np.ndarray, order: int) -> np.ndarray:
@@ -62,7 +68,9 @@ def extrapolate(context: np.ndarray, count: int, order: int) -> np.ndarray:
 
     The order is reduced to at most N // 2 so a short context still gives a well-posed fit;
     an empty context, or `count == 0`, gives zeros. The prediction runs the synthesis filter
-    1 / A(z) on zero input, started from the last samples of the context (no Python loop).
+    1 / A(z) on zero input, started from the last samples of the context (no Python loop); a
+    prediction that diverges (louder than DIVERGED times the context's peak) is made again at
+    half the order.
     """
     if count < 0:
         raise ValueError(f"extrapolate count must be >= 0, got {count}.")
@@ -74,6 +82,16 @@ def extrapolate(context: np.ndarray, count: int, order: int) -> np.ndarray:
     order = min(order, len(context) // 2)
     if count == 0 or order == 0:
         return np.zeros(count)
+    bound = DIVERGED * float(np.max(np.abs(context)))
+    while True:
+        prediction = _predict(context, count, order)
+        if order == 1 or np.max(np.abs(prediction)) <= bound:  # False for NaN too
+            return prediction
+        order //= 2
+
+
+def _predict(context: np.ndarray, count: int, order: int) -> np.ndarray:
+    """The `count` samples after `context` [N] under a Burg fit of `order`, on zero input. [count]"""
     a = burg(context, order)
     past = context[::-1][:order]  # y[-1], y[-2], ..., y[-order]
     # Transposed direct-form II state for these past outputs and zero past inputs: what
