@@ -28,6 +28,9 @@ BENCHMARK_GAP_MS: tuple[float, ...] = (20.0, 50.0, 100.0, 200.0)
 BENCHMARK_PASSES: tuple[int, ...] = (0, 1, 2, 4, 8)
 BENCHMARK_GAPS_PER_CLIP = 4
 JANSSEN_ITERATIONS = 20  # AR re-estimations of the Janssen baseline, as in Mokrý & Rajmic's study
+# The fills inpainting chooses among on pseudo-gaps cut beside each gap (`revise.probe`), and the
+# one it keeps when no pseudo-gap fits: the reviser's.
+CANDIDATES: tuple[str, ...] = ("revise", "ar", "janssen")
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,11 @@ class ARConfig:
     def __post_init__(self) -> None:
         if self.order <= 0 or self.context <= self.order:
             raise ValueError("ar.order must be positive and smaller than ar.context.")
+
+    def scaled(self, factor: float) -> ARConfig:
+        """The same fill in time at a rate `factor` times this one's: order and context scaled."""
+        order = max(1, round(self.order * factor))
+        return ARConfig(order, max(order + 1, round(self.context * factor)))
 
 
 @dataclass(frozen=True)

@@ -1,38 +1,42 @@
-"""Inpainting with a trained `RevisionModel`: gaps -> windows -> hints -> draft -> passes -> splice.
+"""Inpainting with a trained `RevisionModel`: gaps -> windows -> candidates -> choice -> splice.
 
 Nearby gaps are grouped into one `Window` of the input; the window is resampled to the model
-rate; `revise.hints.build.window_hints` gives the AR and similarity hints (the search reads the
-model's `match.reach` samples on each side); on CONTEXT_SECONDS around the gaps the drafter
-drafts and the reviser runs its passes; the reviser's change to the AR hint fades in from each gap
-edge and is kept below the model rate's band edge; the result is resampled back and crossfaded
-into the original. Samples outside each gap and its crossfade margin are copied from the input
-untouched. Plain torch and numpy, no Lightning.
+rate, where `revise.candidates` builds the hints and the candidate fills (the reviser's, the AR
+hint, gap-wise Janssen) and `revise.probe` chooses one per channel on pseudo-gaps beside the gaps.
+The choice is resampled back; in a file above the model rate the band the model rate cannot hold
+comes from an AR fill at the file's own rate; the fill is crossfaded into the original. Samples
+outside each gap and its crossfade margin are copied from the input untouched. Plain torch and
+numpy, no Lightning.
 """
-
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from revise.audio import fit_length, from_float, resample, to_float
+from revise.candidates import (
+    CONTEXT_SECONDS,
+    CORRECTION_CUTOFF,
+    CORRECTION_WIDTH,
+    ModelRateWindow,
+    candidate_fills,
+    model_rate_window,
+)
 from revise.checkpoint import load_model
-from revise.config import MAX_GAP_SECONDS, RevisionConfig, ScheduleName
-from revise.dsp.framing import analyse, frame_mask, sample_mask, synthesise
-from revise.dsp.splice import anchor_edges, band_limit, splice
-from revise.hints.build import Hints, window_hints
+from revise.config import CANDIDATES, MAX_GAP_SECONDS, RevisionConfig, ScheduleName
+from revise.dsp.framing import sample_mask
+from revise.dsp.splice import band_limit, splice
+from revise.hints.autoregressive import ar_fill_many
+from revise.hints.noise import top_up_energy
 from revise.nn.model import RevisionModel
-from revise.revision.loops import draft, revise
+from revise.probe import choose
 
 log = logging.getLogger(__name__)
 
-CONTEXT_SECONDS = 0.3  # audio the networks see on each side of a gap
-# The reviser's change to the hint is kept below 0.47 x the model rate (7.5 kHz at 16 kHz, fading
-# over 250 Hz): audio resampled to the model rate (soxr HQ) holds next to nothing above it, and
-# the raw-frame networks put far more there than the reference has (MODEL_CARD.md).
-CORRECTION_CUTOFF, CORRECTION_WIDTH = 0.46875, 0.015625
 RESAMPLER_GUARD = 16  # model-rate samples next to a gap treated as unknown when resampling smears it
 
 Ranges = list[tuple[int, int]]
@@ -117,16 +121,23 @@ def inpaint(
     passes: int | None = None,
     model: RevisionModel | None = None,
     schedule: ScheduleName | None = None,
+    candidates: Sequence[str] = CANDIDATES,
 ) -> np.ndarray:
     """Fill `gaps` (pairs of seconds) in `audio` ([samples] or [samples, channels]).
 
-    `passes` and `schedule` default to the model's. Deterministic: no randomness is involved.
+    `passes` and `schedule` default to the model's. Each channel of each window of nearby gaps is
+    filled by the one of `candidates` ("revise", "ar", "janssen") that fills pseudo-gaps cut from
+    the audio beside the gaps best (`revise.probe`); `candidates=("revise",)` always uses the
+    reviser. Deterministic: the one random part (the noise that keeps the upper band's energy in a
+    file above the model rate) is seeded.
     Returns an array of the same shape and dtype. Every sample outside the gaps and their
     crossfade margins is bit-identical to the input; samples inside the gaps are never read.
     """
     model = model if model is not None else load_model()
     revision = RevisionConfig(model.revision.passes if passes is None else passes,
                               schedule or model.revision.schedule)
+    if not candidates:
+        raise ValueError("give at least one candidate fill.")
     array = np.asarray(audio)
     if array.ndim not in (1, 2) or array.shape[0] == 0:
         raise ValueError(f"audio must be [samples] or [samples, channels] with samples > 0, got {array.shape}.")
@@ -140,7 +151,7 @@ def inpaint(
     margin = crossfade_margin(model, sample_rate)
     for window in windows(sample_gaps, model, sample_rate, len(signal)):
         chunk = signal[window.first : window.last].T  # [C, n], every gap's samples already zeroed
-        filled = fill_at_model_rate(model, chunk, sample_rate, window, revision)
+        filled = fill_window(model, chunk, sample_rate, window, revision, candidates)
         spliced = chunk
         for start, end in window.gaps:
             spliced = splice(torch.from_numpy(spliced), torch.from_numpy(filled), start, end, margin).numpy()
@@ -169,25 +180,11 @@ def windows(gaps: list[SampleGap], model: RevisionModel, sample_rate: int, lengt
     return out
 
 
-@dataclass(frozen=True, eq=False)
-class ModelRateWindow:
-    """A window resampled to the model rate with its hints, ready for the networks.
-
-    known: float64 [C, n] with the gaps zeroed; gaps: (start, end) at the model rate, widened by
-    RESAMPLER_GUARD when resampled; mask: bool [n], True in the gaps; hints: their `Hints`.
-    """
-
-    known: np.ndarray
-    gaps: Ranges
-    mask: torch.Tensor
-    hints: Hints
-
-
 def at_model_rate(
     model: RevisionModel, chunk: np.ndarray, sample_rate: int, window: Window, with_match: bool = True
 ) -> ModelRateWindow:
     """Resample `chunk` [C, n] (float, at `sample_rate`) to the model rate and build the hints of
-    `window`'s gaps; `with_match=False` skips the similarity search (the draft alone never reads it)."""
+    `window`'s gaps; gaps are widened by RESAMPLER_GUARD when resampled."""
     rate = model.sample_rate
     resampled = sample_rate != rate
     signal = resample(chunk.T, sample_rate, rate).T if resampled else chunk
@@ -198,55 +195,54 @@ def at_model_rate(
         return [(max(0, int(np.floor(s * rate / sample_rate)) - guard),
                  min(n, int(np.ceil(e * rate / sample_rate)) + guard)) for s, e in ranges]
 
-    gaps = to_model_rate(window.gaps)
-    mask = sample_mask(gaps, n)
-    known = np.where(mask.numpy(), 0.0, signal)
-    hints = window_hints(known, gaps, model.ar, model.match if with_match else None, to_model_rate(window.unknown))
-    return ModelRateWindow(known, gaps, mask, hints)
+    return model_rate_window(model, signal, to_model_rate(window.gaps), to_model_rate(window.unknown), with_match)
 
 
-def fill_at_model_rate(
-    model: RevisionModel, chunk: np.ndarray, sample_rate: int, window: Window, revision: RevisionConfig
+def fill_window(
+    model: RevisionModel, chunk: np.ndarray, sample_rate: int, window: Window, revision: RevisionConfig,
+    candidates: Sequence[str] = CANDIDATES,
 ) -> np.ndarray:
-    """Draft and revise the gaps of `window` in `chunk` [C, n] (float, at `sample_rate`); returns [C, n]."""
+    """Fill the gaps of `window` in `chunk` [C, n] (float, at `sample_rate`, gaps zeroed); returns [C, n].
+
+    At the model rate each channel gets the candidate of `candidates` that fills pseudo-gaps beside
+    the gaps best (`revise.probe`; the first when there is one); above it, the band the model rate
+    cannot hold comes from a two-sided AR fill at the file's own rate.
+    """
     rate = model.sample_rate
     w = at_model_rate(model, chunk, sample_rate, window, with_match=revision.passes > 0)
-    n = w.known.shape[-1]
-    # the networks see CONTEXT_SECONDS around the gaps; the wider window was for the search
-    context = round(CONTEXT_SECONDS * rate)
-    crop = slice(max(0, w.gaps[0][0] - context), min(n, w.gaps[-1][1] + context))
-    filled = torch.from_numpy(w.hints.ar.copy())
-    filled[:, crop] = _draft_and_revise(model, w.known[:, crop], w.hints.ar[:, crop], w.hints.match[:, crop],
-                                        w.mask[crop], revision)
-    if revision.passes > 0:
-        filled = _anchored(filled, torch.from_numpy(w.hints.ar), w.gaps, w.mask, model.frame.hop_length)
-    filled = filled.numpy()
-    if sample_rate != rate:
-        filled = fit_length(resample(filled.T, rate, sample_rate).T, chunk.shape[-1])
-    return filled
+    chosen = choose(model, w, revision, candidates)
+    fills = candidate_fills(model, w, revision, sorted(set(chosen)))
+    filled = np.stack([fills[name][c] for c, name in enumerate(chosen)])
+    if sample_rate == rate:
+        return filled
+    filled = fit_length(resample(filled.T, rate, sample_rate).T, chunk.shape[-1])
+    return with_native_band(filled, chunk, sample_rate, window, model) if sample_rate > rate else filled
 
 
-def _anchored(filled: torch.Tensor, anchor: torch.Tensor, gaps: Ranges, mask: torch.Tensor, ramp: int) -> torch.Tensor:
-    """The revised fill [C, n] held to its AR anchor [C, n] at the gap edges and in the top band.
+def with_native_band(
+    filled: np.ndarray, chunk: np.ndarray, sample_rate: int, window: Window, model: RevisionModel
+) -> np.ndarray:
+    """`filled` [C, n] (resampled from the model rate) below the model's band edge, a two-sided AR
+    fill of the gaps at `sample_rate` above it, crossing over where the reviser's change fades out.
 
-    The AR hint is continuous with the known audio by construction; the reviser's edges are not
-    always, so each gap starts and ends on the hint and fades to the reviser over `ramp` samples
-    (one hop), and the known samples around it are the known audio again.
+    The AR fill at the file's rate, with the model's AR settings scaled to it, carries the whole
+    band: without it a gap in a 44.1 kHz file would hold nothing above 7.6 kHz. Its upper band
+    decays towards the middle of a long gap, so its energy is topped up with shaped noise
+    (`revise.hints.noise`, seeded: the output stays deterministic).
     """
-    for start, end in gaps:
-        filled = anchor_edges(filled, anchor, start, end, ramp)
-    change = torch.where(mask, filled - anchor, 0.0)  # zero at the gap edges, by the ramp
-    return torch.where(mask, anchor + band_limit(change, CORRECTION_CUTOFF, CORRECTION_WIDTH), anchor)
+    ar = model.ar.scaled(sample_rate / model.sample_rate)
+    native = np.stack([ar_fill_many(channel, window.gaps, ar.order, ar.context) for channel in chunk])
+    scale = model.sample_rate / sample_rate
+    cutoff, width = CORRECTION_CUTOFF * scale, CORRECTION_WIDTH * scale
+    high = native - _low_band(native, cutoff, width)
+    rng = np.random.default_rng(0)
+    topped = np.stack([top_up_energy(channel, window.gaps, ar.context, rng) for channel in high])
+    low = band_limit(torch.from_numpy(filled - native), cutoff, width).numpy()
+    return native + low + (topped - high)
 
 
-def _draft_and_revise(model: RevisionModel, known: np.ndarray, hint: np.ndarray, match: np.ndarray,
-                      mask: torch.Tensor, revision: RevisionConfig) -> torch.Tensor:
-    """Draft and revise the masked samples of known [C, n] with the hints [C, n]; float64 [C, n]."""
-    frame = model.frame
-    to_fill = frame_mask(mask, frame.frame_length, frame.hop_length).expand(len(known), -1)
-    with torch.inference_mode():
-        features = analyse(torch.from_numpy(known).float(), frame)
-        drafted = draft(model.drafter, features, to_fill)
-        hints = [analyse(torch.from_numpy(x).float(), frame) for x in (hint, match)]
-        revised = revise(model.reviser, drafted, to_fill, revision.passes, revision.schedule, *hints)
-        return synthesise(revised, known.shape[-1], frame).double()
+def _low_band(x: np.ndarray, cutoff: float, width: float) -> np.ndarray:
+    """`band_limit` of x [C, n] without its circular wrap: the ends are mirrored out first."""
+    pad = min(x.shape[-1] - 1, 4096)
+    padded = np.pad(x, [(0, 0), (pad, pad)], mode="reflect")
+    return band_limit(torch.from_numpy(padded), cutoff, width).numpy()[:, pad : pad + x.shape[-1]]

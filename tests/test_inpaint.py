@@ -18,6 +18,8 @@ from revise.hints.autoregressive import ar_fill
 from revise.inpainting import crossfade_margin, gaps_to_samples, inpaint
 from revise.nn.model import RevisionModel
 
+REVISER = ("revise",)  # no choice among fills: what the reviser itself does
+
 
 @pytest.fixture(scope="module")
 def model() -> RevisionModel:
@@ -84,7 +86,7 @@ def test_gap_samples_are_never_read(model):
 def test_untrained_reviser_reproduces_the_ar_fill(model):
     """The correction head starts at zero, so one pass returns the hint: the two-sided AR fill."""
     audio = music(1.0, 16000)[:, 0]
-    out = inpaint(audio, 16000, [(0.5, 0.55)], model=model, passes=1)
+    out = inpaint(audio, 16000, [(0.5, 0.55)], model=model, passes=1, candidates=REVISER)
     expected = ar_fill(audio, 8000, 8800, model.ar.order, model.ar.context)
     np.testing.assert_allclose(out[8000:8800], expected[8000:8800], atol=1e-5)
 
@@ -97,7 +99,7 @@ def test_the_revisers_change_to_the_hint_stays_below_the_band_edge(model):
         for parameter in noisy.reviser.parameters():
             parameter.copy_(0.3 * torch.randn(parameter.shape, generator=generator))
     audio = music(1.0, 16000)[:, 0]
-    out = inpaint(audio, 16000, [(0.5, 0.6)], model=noisy, passes=1)
+    out = inpaint(audio, 16000, [(0.5, 0.6)], model=noisy, passes=1, candidates=REVISER)
     change = (out - ar_fill(audio, 8000, 9600, model.ar.order, model.ar.context))[8000:9600]
     power = np.abs(np.fft.rfft(change * np.hanning(len(change)))) ** 2
     above = np.fft.rfftfreq(len(change), 1 / 16000) > 7700
@@ -107,8 +109,8 @@ def test_the_revisers_change_to_the_hint_stays_below_the_band_edge(model):
 
 def test_passes_zero_gives_the_draft_not_the_ar_fill(model):
     audio = music(1.0, 16000)[:, 0]
-    draft = inpaint(audio, 16000, [(0.5, 0.55)], model=model, passes=0)
-    revised = inpaint(audio, 16000, [(0.5, 0.55)], model=model, passes=1)
+    draft = inpaint(audio, 16000, [(0.5, 0.55)], model=model, passes=0, candidates=REVISER)
+    revised = inpaint(audio, 16000, [(0.5, 0.55)], model=model, passes=1, candidates=REVISER)
     assert not np.allclose(draft[8000:8800], revised[8000:8800])
 
 
@@ -123,7 +125,7 @@ def test_gaps_at_the_edges_use_one_side(model, gap):
     """The untrained reviser returns its hint, so the fill is the one-sided AR extrapolation."""
     audio = music(1.0, 16000)[:, 0]
     start, end = int(gap[0] * 16000), int(gap[1] * 16000)
-    out = inpaint(audio, 16000, [gap], model=model, passes=1)
+    out = inpaint(audio, 16000, [gap], model=model, passes=1, candidates=REVISER)
     expected = ar_fill(audio, start, end, model.ar.order, model.ar.context)
     np.testing.assert_allclose(out[start:end], expected[start:end], atol=1e-5)
     assert np.abs(out[start:end]).max() > 1e-3
@@ -172,3 +174,25 @@ def test_cli_keeps_rate_channels_and_subtype(model, tmp_path, subtype, suffix):
     margin = crossfade_margin(model, 48000)
     first, last = changed_span(original.samples, repaired.samples)
     assert first >= 24000 - margin and last <= 28800 + margin
+
+
+def test_cli_fill_picks_one_candidate_for_every_gap(model, tmp_path):
+    """--fill ar writes the two-sided AR fill (the untouched model's reviser would give the same,
+    so a broken reviser tells them apart)."""
+    noisy = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for parameter in noisy.reviser.parameters():
+            parameter.copy_(0.3 * torch.randn(parameter.shape, generator=generator))
+    model_dir = export_model(noisy, tmp_path / "model")
+    audio = music(1.0, 16000)[:, 0]
+    source = tmp_path / "in.wav"
+    sf.write(source, audio, 16000, subtype="FLOAT")
+    outputs = {}
+    for fill in ("ar", "revise"):
+        outputs[fill] = tmp_path / f"{fill}.wav"
+        assert main(["inpaint", str(source), "-o", str(outputs[fill]), "--gap", "0.5:0.55", "--fill", fill,
+                     "--passes", "1", "--model", str(model_dir)]) == 0
+    expected = ar_fill(audio.astype(np.float32).astype(np.float64), 8000, 8800, model.ar.order, model.ar.context)
+    np.testing.assert_allclose(read_audio(outputs["ar"]).samples.reshape(-1)[8000:8800], expected[8000:8800], atol=1e-6)
+    assert not np.allclose(read_audio(outputs["revise"]).samples.reshape(-1)[8000:8800], expected[8000:8800], atol=1e-3)

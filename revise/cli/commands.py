@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from revise.cli.args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
-from revise.config import MAX_GAP_SECONDS, MAX_GENERATE_SECONDS, SCHEDULES
+from revise.config import CANDIDATES, MAX_GAP_SECONDS, MAX_GENERATE_SECONDS, SCHEDULES
 
 EXAMPLES = {
     "inpaint": "example:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2",
@@ -44,6 +44,10 @@ def add_inpaint(commands) -> None:
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the repaired file")
     p.add_argument("--gap", type=parse_gap, action="append", required=True, metavar="START:END",
                    help=f"a gap in seconds, e.g. 1.2:1.3; repeat for several gaps (each at most {MAX_GAP_SECONDS:g} s)")
+    p.add_argument("--fill", choices=["auto", *CANDIDATES], default="auto",
+                   help="auto (default): per channel and group of nearby gaps, whichever of the reviser, the AR "
+                        "fill and gap-wise Janssen fills pseudo-gaps cut from the audio beside the gaps best; "
+                        "or always that one")
     _add_model_options(p)
     p.set_defaults(run=run_inpaint)
 
@@ -96,7 +100,9 @@ def run_inpaint(args: argparse.Namespace) -> None:
     check_output_path(args.output, [args.input], args.force)  # before any work: path and format
     audio = read_audio(args.input)
     model = load_model(args.model)
-    filled = inpaint(audio.samples, audio.sample_rate, args.gap, passes=args.passes, model=model, schedule=args.schedule)
+    candidates = CANDIDATES if args.fill == "auto" else (args.fill,)
+    filled = inpaint(audio.samples, audio.sample_rate, args.gap, passes=args.passes, model=model, schedule=args.schedule,
+                     candidates=candidates)
     write_audio(args.output, filled, audio.sample_rate, _same_subtype(audio, args.input, args.output))
     print(f"filled {len(args.gap)} gap(s) -> {args.output}")
 

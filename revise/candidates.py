@@ -1,0 +1,125 @@
+"""The fills inpainting can give a window at the model rate: the reviser's, the AR hint and Janssen's.
+
+A `ModelRateWindow` is a window of the input resampled to the model rate, with its gaps zeroed and
+its hints built; `candidate_fills` fills its gaps with each named candidate:
+
+- "revise": the drafter drafts and the reviser runs its passes on CONTEXT_SECONDS around the gaps;
+  the reviser's change to the AR hint fades in from each gap edge and is kept below the band edge;
+- "ar": the two-sided Burg AR hint the reviser starts from;
+- "janssen": gap-wise Janssen at the model's AR order and context.
+
+`revise.probe` chooses among them on pseudo-gaps; `revise.inpainting` splices the choice in.
+Plain torch and numpy, no Lightning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from revise.config import JANSSEN_ITERATIONS, RevisionConfig
+from revise.dsp.framing import analyse, frame_mask, sample_mask, synthesise
+from revise.dsp.splice import anchor_edges, band_limit
+from revise.hints.build import Hints, window_hints
+from revise.hints.janssen import janssen_fill_many
+from revise.nn.model import RevisionModel
+from revise.revision.loops import draft, revise
+
+CONTEXT_SECONDS = 0.3  # audio the networks see on each side of a gap
+# The reviser's change to the hint is kept below 0.47 x the model rate (7.5 kHz at 16 kHz, fading
+# over 250 Hz): audio resampled to the model rate (soxr HQ) holds next to nothing above it, and
+# the raw-frame networks put far more there than the reference has (MODEL_CARD.md).
+CORRECTION_CUTOFF, CORRECTION_WIDTH = 0.46875, 0.015625
+
+Ranges = list[tuple[int, int]]
+
+
+@dataclass(frozen=True, eq=False)
+class ModelRateWindow:
+    """A window at the model rate with its hints, ready for the networks.
+
+    known: float64 [C, n] with the gaps and the unknown ranges zeroed; gaps: the (start, end)
+    ranges to fill; unknown: other missing audio in the window (never read as context by the
+    probes, never copied by the similarity hint); mask: bool [n], True in the gaps.
+    """
+
+    known: np.ndarray
+    gaps: Ranges
+    unknown: Ranges
+    mask: torch.Tensor
+    hints: Hints
+
+
+def model_rate_window(
+    model: RevisionModel, known: np.ndarray, gaps: Ranges, unknown: Ranges = (), with_match: bool = True
+) -> ModelRateWindow:
+    """Build the hints of `gaps` in `known` [C, n] (model rate; gap samples are never read).
+
+    `with_match=False` skips the similarity search (the draft alone never reads it).
+    """
+    mask = sample_mask(gaps, known.shape[-1])
+    known = np.where(mask.numpy(), 0.0, known)
+    hints = window_hints(known, gaps, model.ar, model.match if with_match else None, unknown)
+    return ModelRateWindow(known, list(gaps), list(unknown), mask, hints)
+
+
+def candidate_fills(
+    model: RevisionModel, w: ModelRateWindow, revision: RevisionConfig, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Each named candidate's fill of `w`'s gaps: name -> float64 [C, n]."""
+    makers = {"revise": lambda: revised_fill(model, w, revision), "ar": lambda: w.hints.ar,
+              "janssen": lambda: janssen_fill(model, w)}
+    unknown = [name for name in names if name not in makers]
+    if unknown:
+        raise ValueError(f"unknown fill {unknown[0]!r}; choose from {', '.join(makers)}.")
+    return {name: makers[name]() for name in names}
+
+
+def janssen_fill(model: RevisionModel, w: ModelRateWindow) -> np.ndarray:
+    """Gap-wise Janssen at the model's AR order and context, each channel on its own. [C, n]"""
+    ar = model.ar
+    return np.stack([janssen_fill_many(channel, w.gaps, ar.order, ar.context, JANSSEN_ITERATIONS)
+                     for channel in w.known])
+
+
+def revised_fill(model: RevisionModel, w: ModelRateWindow, revision: RevisionConfig) -> np.ndarray:
+    """The draft and `revision`'s passes on CONTEXT_SECONDS around the gaps, the AR hint elsewhere. [C, n]"""
+    n = w.known.shape[-1]
+    # the networks see CONTEXT_SECONDS around the gaps; the wider window was for the search
+    context = round(CONTEXT_SECONDS * model.sample_rate)
+    crop = slice(max(0, w.gaps[0][0] - context), min(n, w.gaps[-1][1] + context))
+    filled = torch.from_numpy(w.hints.ar.copy())
+    filled[:, crop] = _draft_and_revise(model, w.known[:, crop], w.hints.ar[:, crop], w.hints.match[:, crop],
+                                        w.mask[crop], revision)
+    if revision.passes > 0:
+        filled = _anchored(filled, torch.from_numpy(w.hints.ar), w.gaps, w.mask, model.frame.hop_length)
+    return filled.numpy()
+
+
+def _anchored(filled: torch.Tensor, anchor: torch.Tensor, gaps: Ranges, mask: torch.Tensor, ramp: int) -> torch.Tensor:
+    """The revised fill [C, n] held to its AR anchor [C, n] at the gap edges and in the top band.
+
+    The AR hint is continuous with the known audio by construction; the reviser's edges are not
+    always, so each gap starts and ends on the hint and fades to the reviser over `ramp` samples
+    (one hop), and the known samples around it are the known audio again.
+    """
+    for start, end in gaps:
+        filled = anchor_edges(filled, anchor, start, end, ramp)
+    change = torch.where(mask, filled - anchor, 0.0)  # zero at the gap edges, by the ramp
+    return torch.where(mask, anchor + band_limit(change, CORRECTION_CUTOFF, CORRECTION_WIDTH), anchor)
+
+
+def _draft_and_revise(model: RevisionModel, known: np.ndarray, hint: np.ndarray, match: np.ndarray,
+                      mask: torch.Tensor, revision: RevisionConfig) -> torch.Tensor:
+    """Draft and revise the masked samples of known [C, n] with the hints [C, n]; float64 [C, n]."""
+    frame = model.frame
+    to_fill = frame_mask(mask, frame.frame_length, frame.hop_length).expand(len(known), -1)
+    with torch.inference_mode():
+        features = analyse(torch.from_numpy(known).float(), frame)
+        drafted = draft(model.drafter, features, to_fill)
+        hints = [analyse(torch.from_numpy(x).float(), frame) for x in (hint, match)]
+        revised = revise(model.reviser, drafted, to_fill, revision.passes, revision.schedule, *hints)
+        return synthesise(revised, known.shape[-1], frame).double()
