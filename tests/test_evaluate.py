@@ -15,7 +15,7 @@ from revise.cli.main import main
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig
 from revise.dsp.framing import naive_join
 from revise.evaluate.benchmark import METRICS, evaluate_fill, gap_label, place_gaps, run_benchmark
-from revise.evaluate.methods import BASELINES, benchmark_methods, fill
+from revise.evaluate.methods import BASELINES, Method, benchmark_methods, fill
 from revise.evaluate.metrics import SNR_CAP_DB
 from revise.evaluate.report import markdown_report, write_report
 from revise.evaluate.seams import evaluate_stream, grid_offset
@@ -69,7 +69,8 @@ def results(clips, model):
 
 def test_every_method_and_gap_length_has_finite_figures(results):
     names = [method.name for method in results.methods]
-    assert names == ["zero", "ar", "match", "ar+match", "passes=0", "revise passes=1", "revise passes=2"]
+    assert names == ["zero", "ar", "match", "ar+match", "passes=0", "revise passes=1", "revise passes=2",
+                     "reviser only passes=2"]
     assert [m.name for m in BASELINES] == ["zero", "ar", "janssen", "match", "ar+match"]  # the default set
     assert results.settings["clips"] == ["a.wav", "b.flac", "c.wav"]  # the silent clip is skipped
     count = results.settings["gaps_per_length"]
@@ -265,3 +266,15 @@ def test_report_names_every_method_and_the_default(results):
         assert f"| {method.name} |" in text
     for name in ("`zero`", "`ar`", "`match`", "`ar+match`", "`passes=0`", "`revise passes=K`"):
         assert name in text.split("\n\n")[1], name  # the Methods paragraph explains each
+
+
+def test_benchmark_at_another_rate_scores_its_band(clips, model):
+    """At 22.05 kHz the octaves reach 4-8 kHz and the classical baselines' settings scale with the rate."""
+    at_22k = run_benchmark(clips, model, (20.0,), (1,), gaps_per_clip=1, seed=0, progress=False,
+                           baselines=[Method("ar")], rate=22050, max_clips=1)
+    assert at_22k.settings["sample_rate"] == 22050 and at_22k.settings["model_rate"] == model.sample_rate
+    assert at_22k.settings["ar_baseline"]["order"] == round(ARConfig().order * 22050 / 16000)
+    octaves = at_22k.aggregates["revise passes=1"]["20"]["octave_db"]
+    assert list(octaves) == ["250", "500", "1000", "2000", "4000"]
+    assert set(at_22k.seconds_per_gap) == {m.name for m in at_22k.methods}
+

@@ -13,6 +13,7 @@ from revise.evaluate.metrics import (
     level_stability,
     log_spectral_distance,
     multi_resolution_stft_distance,
+    octave_energy_db,
     spectral_flatness,
     spectral_flatness_difference,
 )
@@ -165,3 +166,13 @@ def test_spectral_flatness_of_noise_and_tone():
     assert spectral_flatness(noise(1.0)) > 0.9
     assert spectral_flatness(tone(1.0)) < 1e-3
     assert spectral_flatness_difference(noise(1.0), tone(1.0)) > 0.9
+
+
+def test_octave_energy_is_zero_for_the_reference_and_tracks_a_gain():
+    rng = np.random.default_rng(0)
+    reference = rng.standard_normal(44100)
+    same = octave_energy_db(reference, reference, 1000, 1882, 44100)
+    assert list(same) == ["250", "500", "1000", "2000", "4000", "8000"]  # 16-32 kHz does not fit below 22.05
+    assert all(value == 0.0 for value in same.values())
+    half = octave_energy_db(reference, 0.5 * reference, 1000, 1882, 44100)
+    np.testing.assert_allclose(list(half.values()), 20 * np.log10(0.5), atol=1e-9)

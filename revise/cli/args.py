@@ -39,6 +39,10 @@ def non_negative_int(text: str) -> int:
     return _number(text, int, "a whole number", lambda v: v >= 0, "0 or more")
 
 
+def sample_rate_int(text: str) -> int:
+    return _number(text, int, "a whole number of Hz", lambda v: 8000 <= v <= 384000, "from 8000 to 384000 Hz")
+
+
 def seed_int(text: str) -> int:
     return _number(text, int, "a whole number", lambda v: 0 <= v < 2**63, "a whole number from 0 to 2**63 - 1")
 
@@ -67,6 +71,11 @@ def _list(text: str, kind: type, what: str, example: str, valid, requirement: st
 def number_list(text: str) -> list[float]:
     """'20,50,100' -> [20.0, 50.0, 100.0]; each a positive finite number."""
     return _list(text, float, "numbers", "20,50,100", lambda v: math.isfinite(v) and v > 0, "positive numbers only")
+
+
+def name_list(text: str) -> list[str]:
+    """'ar,janssen' -> ["ar", "janssen"]; the names are checked by the command that takes them."""
+    return _list(text, str.strip, "names", "zero,ar,janssen", lambda v: v != "", "names, none empty")
 
 
 def passes_list(text: str) -> list[int]:

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from revise.cli.args import (
     UsageError,
+    name_list,
     non_negative_int,
     non_negative_seconds,
     number_list,
     parse_gap,
     passes_list,
+    sample_rate_int,
     seed_int,
 )
 from revise.config import BENCHMARK_GAP_MS, BENCHMARK_GAPS_PER_CLIP, BENCHMARK_PASSES, FrameConfig
@@ -40,7 +42,8 @@ EPILOG = """modes:
 examples:
   revise evaluate --reference clean.wav --estimate filled.wav --gap 1.20:1.25 --gap 3.5:3.6
   revise evaluate generated.wav --prompt-seconds 2
-  revise evaluate --benchmark my_clips/ --gap-ms 20,50,100,200 --passes 0,1,2,4,8 --out report/"""
+  revise evaluate --benchmark my_clips/ --gap-ms 20,50,100,200 --passes 0,1,2,4,8 --out report/
+  revise evaluate --benchmark my_clips/ --rate 44100 --passes 1 --out report44/"""
 
 
 DEFAULT_REPORT_DIR = Path("revise-benchmark")
@@ -48,7 +51,8 @@ DEFAULT_REPORT_DIR = Path("revise-benchmark")
 # given in another mode is refused rather than silently ignored.
 OPTIONS = {"--gap": "gap", "--frame-length": "frame_length", "--hop": "hop", "--prompt-seconds": "prompt_seconds",
            "--gap-ms": "gap_ms", "--passes": "passes", "--clips": "clips", "--gaps-per-clip": "gaps_per_clip",
-           "--out": "out", "--model": "model", "--seed": "seed", "--force": "force"}
+           "--out": "out", "--model": "model", "--seed": "seed", "--force": "force", "--rate": "rate",
+           "--baselines": "baselines"}
 OPTION_MODES = {"--gap": ("--reference/--estimate",), "--frame-length": ("AUDIO",), "--hop": ("AUDIO",),
                 "--prompt-seconds": ("AUDIO",), "--model": ("--benchmark", "AUDIO")}
 
@@ -92,6 +96,12 @@ def add_evaluate(commands) -> None:
                         "for AUDIO, its frame grid")
     p.add_argument("--seed", type=seed_int, metavar="S",
                    help="seed for the gap positions (default 0)")
+    p.add_argument("--baselines", type=name_list, metavar="NAME,...",
+                   help="the classical methods to run beside the model: zero, ar, janssen, match, ar+match "
+                        "(default all; ar always runs, as the reference of every gain)")
+    p.add_argument("--rate", type=sample_rate_int, metavar="HZ",
+                   help="the rate every method fills and is scored at, e.g. 44100 to score the whole band of "
+                        "CD audio (default: the model's)")
     p.add_argument("--force", action="store_true", help="overwrite the report files in REPORT_DIR if it exists")
     p.set_defaults(run=run_evaluate)
 
@@ -190,6 +200,19 @@ def _optional(value: float | None, template: str) -> str:
     return "– (too short)" if value is None else template.format(value)
 
 
+def _baselines(names: list[str] | None) -> list:
+    """The named baselines in the benchmark's order, "ar" always among them; None: all of them."""
+    from revise.evaluate.methods import BASELINES
+
+    if names is None:
+        return list(BASELINES)
+    known = [m.name for m in BASELINES]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise UsageError(f"unknown baseline {unknown[0]!r}; choose from {', '.join(known)}.")
+    return [m for m in BASELINES if m.name in {"ar", *names}]
+
+
 def _run_benchmark(args: argparse.Namespace) -> None:
     from revise.audio import check_folder_writable
     from revise.checkpoint import load_model
@@ -207,13 +230,14 @@ def _run_benchmark(args: argparse.Namespace) -> None:
     check_folder_writable(args.out if args.out.is_dir() else args.out.parent)
     if args.clips == 0 or args.gaps_per_clip == 0:
         raise UsageError("--clips and --gaps-per-clip must be at least 1.")
+    baselines = _baselines(args.baselines)
     model = load_model(args.model)
     began = time.perf_counter()
     results = run_benchmark(
         args.benchmark, model, BENCHMARK_GAP_MS if args.gap_ms is None else args.gap_ms,
         BENCHMARK_PASSES if args.passes is None else args.passes,
         BENCHMARK_GAPS_PER_CLIP if args.gaps_per_clip is None else args.gaps_per_clip,
-        args.seed or 0, progress=True, max_clips=args.clips,
+        args.seed or 0, progress=True, max_clips=args.clips, rate=args.rate, baselines=baselines,
     )
     results.settings["model_path"] = str(args.model) if args.model else "default"
     seconds = time.perf_counter() - began

@@ -1,7 +1,7 @@
 """Measure one fill or a whole folder: `evaluate_fill` and `run_benchmark`.
 
 `evaluate_fill` scores one fill against its reference (gap and seam metrics per gap);
-`run_benchmark` cuts seeded gaps into a folder of clips at the model rate, fills them with every
+`run_benchmark` cuts seeded gaps into a folder of clips at one rate (the model's by default), fills them with every
 method of `revise.evaluate.methods` and gathers the metrics of `revise.evaluate.metrics`;
 `revise.evaluate.report` turns its results into a Markdown table, JSON and plots. Never imports
 Lightning; logs, never prints (the CLI owns the terminal, and the progress bar goes to stderr).
@@ -10,6 +10,7 @@ Lightning; logs, never prints (the CLI owns the terminal, and the progress bar g
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,9 +85,10 @@ class WorstSeam:
 class BenchmarkResults:
     """What `run_benchmark` measured.
 
-    gaps: one dict per gap: clip, gap_ms, start_s, end_s (seconds in the clip at the model rate)
+    gaps: one dict per gap: clip, gap_ms, start_s, end_s (seconds in the clip)
     and metrics {method: gap_metrics}. aggregates: method -> gap label ("20") -> metric ->
-    {median, mean, q25, q75, count}, plus snr_gain_vs_ar {median, share_better} (paired with AR).
+    {median, mean, q25, q75, count}, plus snr_gain_vs_ar {median, share_better} (paired with AR)
+    and octave_db {octave: median dB of the fill's energy against the reference's}.
     """
 
     settings: dict[str, Any]
@@ -94,9 +96,11 @@ class BenchmarkResults:
     aggregates: dict[str, dict[str, dict[str, Any]]]
     methods: list[Method] = field(default_factory=list)
     worst_seam: WorstSeam | None = None
+    seconds_per_gap: dict[str, dict[str, float]] = field(default_factory=dict)  # method -> gap label -> s
 
     def to_json(self) -> dict[str, Any]:
-        """Plain data for results.json (the worst seam's waveforms left out)."""
+        """Plain data for results.json (the worst seam's waveforms and the timings, which differ from
+        run to run, left out: the same seed gives the same file)."""
         worst = None
         if self.worst_seam is not None:
             w = self.worst_seam
@@ -166,14 +170,16 @@ def run_benchmark(
     max_clips: int | None = None,
     threads: int | None = 1,
     baselines: Sequence[Method] = BASELINES,
+    rate: int | None = None,
 ) -> BenchmarkResults:
     """Cut seeded gaps into every clip of `clips_dir`, fill them with every method, measure them.
 
-    Clips are mixed to mono and resampled to the model rate. Up to `gaps_per_clip` centres per
+    Clips are mixed to mono and resampled to `rate` (None: the model's), where every method fills
+    and is scored (at 44.1 kHz the band above the model's is scored too). Up to `gaps_per_clip` centres per
     clip (the first `max_clips` clips, sorted) are drawn with numpy seeded by (seed, clip index);
     every gap length is cut at each centre, with `window_context_seconds` of audio on each side. The
-    model's default passes are always run, and passes 0 as a baseline, beside `baselines`. Same seed,
-    same figures.
+    model's default passes are always run, with and without the choice among fills, and passes 0
+    as a baseline, beside `baselines`. Same seed, same figures.
     `threads` caps torch's intra-op threads while filling (None leaves them): the batched RNN
     steps are too small to gain from more, and on a shared 2-core machine two threads ran many
     times slower than one (each op waits for a descheduled thread; MODEL_CARD.md).
@@ -181,7 +187,9 @@ def run_benchmark(
     _check_settings(gap_ms, passes, gaps_per_clip, max_clips)
     if not 0 <= seed < 2**63:
         raise ValueError(f"the seed must be a whole number from 0 to 2**63 - 1, got {seed}.")
-    rate = model.sample_rate
+    rate = model.sample_rate if rate is None else rate
+    if rate < 8000:
+        raise ValueError(f"the benchmark's rate must be at least 8000 Hz, got {rate}.")
     layout = GapLayout(rate, round(window_context_seconds(model) * rate),
                        {float(g): max(1, round(g * rate / 1000)) for g in gap_ms})
     cuts = cut_windows(find_clips(clips_dir)[:max_clips], Path(clips_dir), layout, gaps_per_clip, seed)
@@ -190,12 +198,12 @@ def run_benchmark(
         raise ValueError(f"no clip in {clips_dir} has a loud enough stretch of {seconds:.2f} s for a gap with its "
                          "context; give longer or louder clips.")
     default = Method("revise", model.revision.passes)
-    methods = benchmark_methods(sorted({default.passes, *passes}), baselines=baselines)
+    methods = benchmark_methods(sorted({default.passes, *passes}), baselines=baselines, reviser_only=[default.passes])
     with _torch_threads(threads):
-        worst = _fill_all(methods, model, cuts, layout, default, progress)
-    settings = _settings(clips_dir, cuts, gap_ms, methods, default, gaps_per_clip, seed, model)
+        worst, seconds = _fill_all(methods, model, cuts, layout, default, progress)
+    settings = _settings(clips_dir, cuts, gap_ms, methods, default, gaps_per_clip, seed, model, rate)
     aggregates = aggregate(cuts.gaps, [m.name for m in methods], list(layout.lengths))
-    return BenchmarkResults(settings, cuts.gaps, aggregates, methods, worst)
+    return BenchmarkResults(settings, cuts.gaps, aggregates, methods, worst, seconds)
 
 
 @dataclass(frozen=True)
@@ -275,11 +283,13 @@ def cut_windows(clips: Sequence[Path], root: Path, layout: GapLayout, count: int
 
 
 def _fill_all(methods: list[Method], model: RevisionModel, cuts: Cuts, layout: GapLayout, worst_method: Method,
-              progress: bool) -> WorstSeam | None:
-    """Fill every window with every method in batches; store gap_metrics in the records; find the worst seam."""
+              progress: bool) -> tuple[WorstSeam | None, dict[str, dict[str, float]]]:
+    """Fill every window with every method in batches; store gap_metrics in the records; find the worst
+    seam; measure each method's seconds per gap (method -> gap label -> seconds; batched, one thread)."""
     gaps, windows, context, rate = cuts.gaps, cuts.windows, layout.context, layout.rate
     worst: WorstSeam | None = None
     total = len(gaps) * len(methods)
+    seconds = {m.name: {gap_label(g): 0.0 for g in layout.lengths} for m in methods}
     with tqdm(total=total, desc="benchmark", unit="fill", disable=not progress, leave=False) as bar:
         for gap_ms, n in layout.lengths.items():
             records = [g for g in gaps if g["gap_ms"] == gap_ms]
@@ -289,7 +299,9 @@ def _fill_all(methods: list[Method], model: RevisionModel, cuts: Cuts, layout: G
                 name = method.name
                 for first in range(0, stack.shape[1], BATCH):
                     batch = stack[:, first : first + BATCH]
+                    began = time.perf_counter()
                     filled = fill(method, batch, [(start, end)], rate, model)
+                    seconds[name][gap_label(gap_ms)] += time.perf_counter() - began
                     for j in range(batch.shape[1]):
                         figures = gap_metrics(batch[:, j], filled[:, j], start, end, rate)
                         records[first + j]["metrics"][name] = figures
@@ -298,7 +310,11 @@ def _fill_all(methods: list[Method], model: RevisionModel, cuts: Cuts, layout: G
                             worst = WorstSeam(name, records[first + j]["clip"], gap_ms, start, end, edge,
                                               figures["click_db"], rate, batch[:, j].copy(), filled[:, j].copy())
                     bar.update(batch.shape[1])
-    return worst
+    for name, per_length in seconds.items():
+        for label, total_seconds in per_length.items():
+            count = sum(1 for g in gaps if gap_label(g["gap_ms"]) == label)
+            per_length[label] = total_seconds / max(count, 1)
+    return worst, seconds
 
 
 def _stats(values: list[float | None]) -> dict[str, Any]:
@@ -320,19 +336,22 @@ def aggregate(gaps: list[dict[str, Any]], methods: list[str], gap_ms: list[float
             stats: dict[str, Any] = {metric: _stats([r[method][metric] for r in rows]) for metric in METRICS}
             gains = np.array([r[method]["gap_snr"] - r["ar"]["gap_snr"] for r in rows])
             stats["snr_gain_vs_ar"] = {"median": float(np.median(gains)), "share_better": float(np.mean(gains > 0))}
+            stats["octave_db"] = {band: float(np.median([r[method]["octave_db"][band] for r in rows]))
+                                  for band in rows[0][method]["octave_db"]}
             out[method][gap_label(length)] = stats
     return out
 
 
 def _settings(clips_dir, cuts: Cuts, gap_ms, methods: list[Method], default: Method, gaps_per_clip, seed,
-              model) -> dict[str, Any]:
-    ar, _ = baseline_settings(model.sample_rate, model)
+              model, rate: int) -> dict[str, Any]:
+    ar, _ = baseline_settings(rate, model)
     return {
         "clips_dir": str(clips_dir), "clips": cuts.clips, "gap_ms": [float(g) for g in gap_ms],
         "gaps_per_length": len(cuts.gaps) // len(gap_ms), "gaps_per_clip": gaps_per_clip, "seed": seed,
-        "methods": [m.name for m in methods], "passes": sorted(m.passes for m in methods if m.kind == "revise"),
+        "methods": [m.name for m in methods],
+        "passes": sorted(m.passes for m in methods if m.kind == "revise" and m.guard),
         "default_passes": default.passes, "default_method": default.name, "schedule": model.revision.schedule,
-        "sample_rate": model.sample_rate, "context_seconds": window_context_seconds(model), "silent_rms": SILENT_RMS,
+        "sample_rate": rate, "model_rate": model.sample_rate, "context_seconds": window_context_seconds(model), "silent_rms": SILENT_RMS,
         "ar_baseline": {"order": ar.order, "context": ar.context}, "janssen_iterations": JANSSEN_ITERATIONS,
         "model": model_settings(model),
     }

@@ -6,7 +6,8 @@ shape with the gaps filled. Zero fill, the two-sided Burg AR fill, gap-wise Jans
 estimation and least-squares interpolation), the similarity fill alone (the best-matching stretch
 of the window, cut in at the gap edges) and the mean of the AR and similarity fills are the
 classical baselines (all but Janssen built by `revise.hints.build.window_hints` as the model's hints are); the
-model methods run the real `revise.inpainting.inpaint` (draft, revision passes, crossfade splice),
+model methods run the real `revise.inpainting.inpaint` (draft, revision passes, the choice among
+fills on pseudo-gaps, crossfade splice),
 so the benchmark measures exactly what users get.
 """
 
@@ -18,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from revise.config import ARConfig, FrameConfig, MatchConfig, ScheduleName
+from revise.config import CANDIDATES, ARConfig, FrameConfig, MatchConfig, ScheduleName
 from revise.hints.build import Hints, window_hints
 from revise.hints.janssen import janssen_fill_many
 from revise.inpainting import inpaint
@@ -30,29 +31,47 @@ AR_REFERENCE_RATE = FrameConfig().sample_rate  # ARConfig's defaults are stated 
 
 @dataclass(frozen=True)
 class Method:
-    """One method of the benchmark. `passes` (and `schedule`, None: the model's) only for "revise"."""
+    """One method of the benchmark. `passes` (and `schedule`, None: the model's) only for "revise".
+
+    `guard`: inpaint's choice among its candidate fills on pseudo-gaps, as users get it; without
+    it the reviser's own fill (the draft alone at passes 0, which never chooses).
+    """
 
     kind: MethodKind
     passes: int | None = None
     schedule: ScheduleName | None = None
+    guard: bool = True
 
     @property
     def name(self) -> str:
-        """The name in tables and results.json: "ar", "passes=0" (draft + crossfade), "revise passes=2"."""
+        """The name in tables and results.json: "ar", "passes=0" (draft + crossfade), "revise passes=2",
+        "reviser only passes=2" (no choice among fills)."""
         if self.kind != "revise":
             return self.kind
-        name = "passes=0" if self.passes == 0 else f"revise passes={self.passes}"
+        if self.passes == 0:
+            name = "passes=0"
+        else:
+            name = f"{'revise' if self.guard else 'reviser only'} passes={self.passes}"
         return name if self.schedule is None else f"{name} schedule={self.schedule}"
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """The fills `inpaint` may choose among for this method."""
+        return CANDIDATES if self.guard and self.passes != 0 else ("revise",)
 
 
 BASELINES = (Method("zero"), Method("ar"), Method("janssen"), Method("match"), Method("ar+match"))
 
 
 def benchmark_methods(
-    passes: Sequence[int], schedule: ScheduleName | None = None, baselines: Sequence[Method] = BASELINES
+    passes: Sequence[int], schedule: ScheduleName | None = None, baselines: Sequence[Method] = BASELINES,
+    reviser_only: Sequence[int] = (),
 ) -> list[Method]:
-    """The baselines, then the model at passes 0 (always: a baseline) and at each K in `passes`, increasing."""
-    return [*baselines, *(Method("revise", k, schedule) for k in sorted({0, *(int(k) for k in passes)}))]
+    """The baselines, then the model at passes 0 (always: a baseline) and at each K in `passes`, increasing,
+    then the reviser without the choice among fills at each K in `reviser_only` (0 excluded)."""
+    guarded = [Method("revise", k, schedule) for k in sorted({0, *(int(k) for k in passes)})]
+    alone = [Method("revise", k, schedule, guard=False) for k in sorted({int(k) for k in reviser_only} - {0})]
+    return [*baselines, *guarded, *alone]
 
 
 def fill(method: Method, window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel) -> np.ndarray:
@@ -60,7 +79,7 @@ def fill(method: Method, window: np.ndarray, gaps: list[tuple[int, int]], rate: 
     if method.kind == "zero":
         return zero_fill(window, gaps)
     if method.kind == "revise":
-        return model_fill(window, gaps, rate, model, method.passes, method.schedule)
+        return model_fill(window, gaps, rate, model, method.passes, method.schedule, method.candidates)
     if method.kind == "janssen":
         return janssen_baseline(window, gaps, rate, model)
     hints = baseline_hints(window, gaps, rate, model, with_match=method.kind != "ar")
@@ -87,8 +106,7 @@ def baseline_settings(rate: int, model: RevisionModel) -> tuple[ARConfig, MatchC
     AR: ARConfig's defaults scaled from AR_REFERENCE_RATE, so the baseline is the same at any
     model; match: the model's own similarity settings scaled from its rate.
     """
-    scale, reference = rate / AR_REFERENCE_RATE, ARConfig()
-    ar = ARConfig(max(1, round(reference.order * scale)), max(2, round(reference.context * scale)))
+    ar = ARConfig().scaled(rate / AR_REFERENCE_RATE)
     scale, m = rate / model.sample_rate, model.match
     return ar, MatchConfig(max(1, round(m.search * scale)), max(1, round(m.context * scale)), m.candidates)
 
@@ -123,12 +141,14 @@ def _gaps_only(outside: np.ndarray, inside: np.ndarray, gaps: list[tuple[int, in
 
 def model_fill(
     window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel, passes: int,
-    schedule: ScheduleName | None = None,
+    schedule: ScheduleName | None = None, candidates: Sequence[str] = CANDIDATES,
 ) -> np.ndarray:
-    """Draft, `passes` revision passes and the crossfade splice, by `revise.inpainting.inpaint`.
+    """Draft, `passes` revision passes, the choice among `candidates` and the crossfade splice, by
+    `revise.inpainting.inpaint`.
 
     window float [n] or [n, B] (B windows sharing the gaps run as channels) -> float64, same shape.
     The quarter-sample nudge makes inpaint's floor/ceil of seconds land exactly on the sample gaps.
     """
     seconds = [((start + 0.25) / rate, (end - 0.25) / rate) for start, end in gaps]
-    return inpaint(np.asarray(window, dtype=np.float64), rate, seconds, passes=passes, model=model, schedule=schedule)
+    return inpaint(np.asarray(window, dtype=np.float64), rate, seconds, passes=passes, model=model, schedule=schedule,
+                   candidates=candidates)

@@ -331,11 +331,37 @@ def spectral_flatness_difference(signal: np.ndarray, reference: np.ndarray, n_ff
     return spectral_flatness(signal, n_fft) - spectral_flatness(reference, n_fft)
 
 
+OCTAVE_LOWEST = 250.0  # Hz: the lowest octave's lower edge; a 20 ms gap resolves 50 Hz, so lower octaves hold 1-3 bins
+
+
+def octave_energy_db(reference: np.ndarray, estimate: np.ndarray, start: int, end: int, rate: int) -> dict[str, float]:
+    """The estimate's energy in the gap minus the reference's, per octave, in dB.
+
+    Octaves [f, 2f) from OCTAVE_LOWEST up to the last that fits below Nyquist, keyed by f in Hz
+    ("8000" is 8-16 kHz); energies from the Hann-windowed spectrum of the gap samples alone. A
+    band above the model rate left empty shows here as a large negative figure.
+    """
+    reference, estimate = _as_pair(reference, estimate)
+    _check_gap(start, end, len(reference))
+    window = np.hanning(end - start)
+    frequencies = np.fft.rfftfreq(end - start, 1.0 / rate)
+    power = [np.abs(np.fft.rfft(x[start:end] * window)) ** 2 for x in (reference, estimate)]
+    out = {}
+    low = OCTAVE_LOWEST
+    while 2 * low <= rate / 2:
+        band = (frequencies >= low) & (frequencies < 2 * low)
+        ref, est = (float(np.sum(p[band])) + 1e-20 for p in power)
+        out[f"{low:g}"] = 10.0 * np.log10(est / ref)
+        low *= 2
+    return out
+
+
 def gap_metrics(reference: np.ndarray, estimate: np.ndarray, start: int, end: int, rate: int) -> dict[str, Any]:
     """Gap and seam figures of one filled gap [start, end) in 1-D signals [n] (the functions above).
 
     gap_snr and lsd in dB, mrstft unitless; click_db (dB against the reference) is the louder of
-    the two edges, click_db_left/right each edge alone; an edge at the signal's end gives None.
+    the two edges, click_db_left/right each edge alone; an edge at the signal's end gives None;
+    octave_db: `octave_energy_db`.
     """
     clicks = {
         name: (click_db(estimate, [p], reference) if 0 < p < len(reference) else None)
@@ -348,4 +374,5 @@ def gap_metrics(reference: np.ndarray, estimate: np.ndarray, start: int, end: in
         "mrstft": multi_resolution_stft_distance(reference, estimate, start, end, rate),
         "click_db": max(present) if present else None,
         **clicks,
+        "octave_db": octave_energy_db(reference, estimate, start, end, rate),
     }

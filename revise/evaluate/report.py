@@ -90,6 +90,30 @@ def _table(results: BenchmarkResults, metric: str) -> list[str]:
     return lines
 
 
+def _octave_tables(results: BenchmarkResults) -> list[str]:
+    """One table per gap length: a row per method, a column per octave (lower edge in Hz)."""
+    lines = []
+    for label in _labels(results):
+        bands = list(results.aggregates["ar"][label]["octave_db"])
+        lines += [f"{label} ms:", "", "| method | " + " | ".join(f"{band} Hz" for band in bands) + " |",
+                  "|---" * (len(bands) + 1) + "|"]
+        for method in results.methods:
+            if method.kind == "zero":
+                continue  # silence: minus infinity in every band
+            octaves = results.aggregates[method.name][label]["octave_db"]
+            lines.append(f"| {method.name} | " + " | ".join(f"{octaves[band]:+.1f}" for band in bands) + " |")
+        lines.append("")
+    return lines
+
+
+def _cost_table(results: BenchmarkResults) -> list[str]:
+    labels, cost = _labels(results), results.seconds_per_gap
+    lines = ["| method | " + " | ".join(f"{label} ms" for label in labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for method in results.methods:
+        lines.append(f"| {method.name} | " + " | ".join(f"{1000 * cost[method.name][label]:.0f}" for label in labels) + " |")
+    return lines
+
+
 def _passes_table(results: BenchmarkResults) -> list[str]:
     labels = _labels(results)
     lines = ["| passes | " + " | ".join(f"{label} ms" for label in labels) + " |", "|---" * (len(labels) + 1) + "|"]
@@ -100,8 +124,8 @@ def _passes_table(results: BenchmarkResults) -> list[str]:
 
 
 def _passes_methods(results: BenchmarkResults) -> list[tuple[int, str]]:
-    """(passes, name) of every model method, in the benchmark's order (increasing passes)."""
-    return [(m.passes, m.name) for m in results.methods if m.kind == "revise"]
+    """(passes, name) of every model method as users get it, in the benchmark's order (increasing passes)."""
+    return [(m.passes, m.name) for m in results.methods if m.kind == "revise" and m.guard]
 
 
 def _winner_lines(results: BenchmarkResults) -> list[str]:
@@ -141,8 +165,9 @@ def markdown_report(results: BenchmarkResults) -> str:
     s = results.settings
     lines = [
         "# revise benchmark", "",
-        f"{s['gaps_per_length']} gaps per gap length from {len(s['clips'])} clips in `{s['clips_dir']}`, mono at the "
-        f"model rate ({s['sample_rate']} Hz), {s['context_seconds']} s of context on each side, seed {s['seed']}.",
+        f"{s['gaps_per_length']} gaps per gap length from {len(s['clips'])} clips in `{s['clips_dir']}`, mono at "
+        f"{s['sample_rate']} Hz (the model's rate is {s.get('model_rate', s['sample_rate'])} Hz), "
+        f"{s['context_seconds']} s of context on each side, seed {s['seed']}.",
         f"Methods: `zero` fills silence; `ar` is two-sided Burg AR extrapolation (order {s['ar_baseline']['order']}, "
         f"{s['ar_baseline']['context']} samples of context per side) with a raised-cosine crossfade; `janssen` is "
         f"gap-wise Janssen at the same order and context ({s['janssen_iterations']} iterations of AR estimation "
@@ -150,12 +175,18 @@ def markdown_report(results: BenchmarkResults) -> str:
         f"similarity fill alone (the best-matching stretch of the same clip, cut in at the gap edges); `ar+match` is "
         f"the mean of the two; `passes=0` is the drafter's draft joined by crossfade with no revision; "
         f"`revise passes=K` adds K revision passes "
-        f"(schedule `{s['schedule']}`). The model's default is {_count_passes(s['default_passes'])}"
+        f"(schedule `{s['schedule']}`) and keeps, per gap, whichever of its own fill, `ar` and `janssen` fills "
+        f"pseudo-gaps cut beside the gap best (what `revise inpaint` does); `reviser only passes=K` always keeps "
+        f"its own fill. The model's default is {_count_passes(s['default_passes'])}"
         + (f"; model `{s['model_path']}`." if "model_path" in s else "."), "",
     ]
     for metric, title in _TABLES:
         lines += [f"## {title}", "", *_table(results, metric), ""]
+    lines += ["## Energy in the gap per octave against the reference (median dB, 0 is right)", "",
+              *_octave_tables(results), ""]
     lines += ["## Median gap SNR against the number of passes (dB)", "", *_passes_table(results), ""]
+    if results.seconds_per_gap:
+        lines += ["## Cost (milliseconds per gap, filled in batches on one thread)", "", *_cost_table(results), ""]
     lines += ["## Who wins (median gap SNR)", "", *_winner_lines(results), "", "## Do more passes help?", "",
               *_passes_lines(results), "", "## Plots", "", "![metrics against gap length](metrics_vs_gap.png)", "",
               "![gap SNR against passes](snr_vs_passes.png)", ""]
