@@ -12,10 +12,10 @@
 # choose one; by default .venv/bin/python, then python3).
 set -euo pipefail
 
-PACKAGES=(wesnoth-1.16-music warzone2100-music nexuiz-music marsshooter-data singularity-music)
 AUDIO_FIND=(-iname '*.ogg' -o -iname '*.opus' -o -iname '*.flac' -o -iname '*.wav' -o -iname '*.mp3')
 
 cd "$(dirname "$0")/.."
+source scripts/debian.sh
 DEBS=data/debs
 CORPUS=data/corpus
 PARTIAL=data/.corpus-partial
@@ -34,15 +34,6 @@ pick_python() {
     die "no Python with soundfile found; install the project (pip install -e .) or set PYTHON."
 }
 
-download() {
-    local pkg=$1
-    if compgen -G "$DEBS/${pkg}_*.deb" >/dev/null; then
-        say "$pkg: already downloaded"
-        return
-    fi
-    say "$pkg: downloading"
-    (cd "$DEBS" && apt-get download "$pkg") || die "apt-get download $pkg failed; check the network and apt sources."
-}
 
 # Print the audio files under $1 (NUL-separated), keeping only music for packages that mix in effects.
 list_audio() {
@@ -127,12 +118,12 @@ command -v apt-get >/dev/null || die "apt-get not found; this script needs a Deb
 command -v dpkg >/dev/null || die "dpkg not found; this script needs a Debian or Ubuntu system."
 PY=$(pick_python)
 mkdir -p "$DEBS" "$CORPUS" "$PARTIAL"
-for pkg in "${PACKAGES[@]}"; do
+for pkg in "${TRAINING_PACKAGES[@]}"; do
     download "$pkg"
 done
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-for pkg in "${PACKAGES[@]}"; do
+for pkg in "${TRAINING_PACKAGES[@]}"; do
     extract "$pkg" "$TMP"
 done
 rmdir "$PARTIAL" 2>/dev/null || true
