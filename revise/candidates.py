@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from revise.config import JANSSEN_ITERATIONS, RevisionConfig
+from revise.config import CANDIDATE_JANSSEN_ITERATIONS, RevisionConfig
 from revise.dsp.framing import analyse, frame_mask, sample_mask, synthesise
 from revise.dsp.splice import anchor_edges, band_limit
 from revise.hints.build import Hints, window_hints
@@ -79,10 +79,11 @@ def candidate_fills(
 
 
 def janssen_fill(model: RevisionModel, w: ModelRateWindow) -> np.ndarray:
-    """Gap-wise Janssen at the model's AR order and context, each channel on its own. [C, n]"""
+    """Gap-wise Janssen at the model's AR order and context, started from the AR hint, each channel
+    on its own. [C, n]"""
     ar = model.ar
-    return np.stack([janssen_fill_many(channel, w.gaps, ar.order, ar.context, JANSSEN_ITERATIONS)
-                     for channel in w.known])
+    return np.stack([janssen_fill_many(channel, w.gaps, ar.order, ar.context, CANDIDATE_JANSSEN_ITERATIONS, hint)
+                     for channel, hint in zip(w.known, w.hints.ar)])
 
 
 def revised_fill(model: RevisionModel, w: ModelRateWindow, revision: RevisionConfig) -> np.ndarray:

@@ -27,7 +27,7 @@ from revise.candidates import (
     model_rate_window,
 )
 from revise.checkpoint import load_model
-from revise.config import CANDIDATES, MAX_GAP_SECONDS, RevisionConfig, ScheduleName
+from revise.config import CANDIDATES, MAX_GAP_SECONDS, ARConfig, RevisionConfig, ScheduleName
 from revise.dsp.framing import sample_mask
 from revise.dsp.splice import band_limit, splice
 from revise.hints.autoregressive import ar_fill_many
@@ -225,12 +225,13 @@ def with_native_band(
     """`filled` [C, n] (resampled from the model rate) below the model's band edge, a two-sided AR
     fill of the gaps at `sample_rate` above it, crossing over where the reviser's change fades out.
 
-    The AR fill at the file's rate, with the model's AR settings scaled to it, carries the whole
-    band: without it a gap in a 44.1 kHz file would hold nothing above 7.6 kHz. Its upper band
+    The AR fill at the file's rate (the model's AR order, its context scaled to the same time)
+    carries the whole band: without it a gap in a 44.1 kHz file would hold nothing above 7.6 kHz. Its upper band
     decays towards the middle of a long gap, so its energy is topped up with shaped noise
     (`revise.hints.noise`, seeded: the output stays deterministic).
     """
-    ar = model.ar.scaled(sample_rate / model.sample_rate)
+    # the upper band needs the spectral envelope, not a long memory: the model's order, the context scaled
+    ar = ARConfig(model.ar.order, max(model.ar.order + 1, round(model.ar.context * sample_rate / model.sample_rate)))
     native = np.stack([ar_fill_many(channel, window.gaps, ar.order, ar.context) for channel in chunk])
     scale = model.sample_rate / sample_rate
     cutoff, width = CORRECTION_CUTOFF * scale, CORRECTION_WIDTH * scale

@@ -61,3 +61,16 @@ def test_bad_settings_are_refused():
         janssen_fill_many(chord(0.1), [(100, 200)], 16, 64, iterations=0)
     with pytest.raises(ValueError, match="must satisfy"):
         janssen_fill_many(chord(0.1), [(100, 5000)], 16, 64)
+
+
+def test_started_from_the_ar_fill_a_few_iterations_beat_it_and_never_read_the_gap():
+    x = chord(1.0, seed=2)
+    gap = (8000, 8800)
+    ar = ar_fill_many(x, [gap], 64, 512)
+    holed = x.copy()
+    holed[gap[0] : gap[1]] = np.nan
+    filled = janssen_fill_many(holed, [gap], 64, 512, iterations=3, ar_filled=ar)
+    assert gap_snr(x, filled, *gap) > gap_snr(x, ar, *gap) + 1.0
+    np.testing.assert_array_equal(np.delete(filled, np.s_[gap[0] : gap[1]]), np.delete(x, np.s_[gap[0] : gap[1]]))
+    with pytest.raises(ValueError, match="shape"):
+        janssen_fill_many(x, [gap], 64, 512, ar_filled=ar[:-1])
