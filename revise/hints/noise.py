@@ -5,8 +5,10 @@ waveform cannot be predicted for long anyway; a gap filled that way sounds dull.
 needs there is the band's energy and spectral shape, not its waveform. So, inside each gap, noise
 with the magnitude spectrum of the band on both sides of the gap (random phase, from a seeded
 generator) is added where the prediction's short-time energy falls below the line joining the
-energies on both sides, by exactly the shortfall. Near the gap's edges, where the prediction
-holds, almost nothing is added. Pure numpy: no torch.
+energies right next to the gap on both sides (EDGE samples: the band's mean over a longer stretch
+would count every drum hit in it and overshoot a gap between hits), by exactly the shortfall.
+Near the gap's edges, where the prediction holds, almost nothing is added, and the noise fades in
+over EDGE samples from each edge. Pure numpy: no torch.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 SMOOTHING = 256  # samples of the Hann window that measures the prediction's short-time energy
+EDGE = 512  # samples next to each gap edge whose power the gap's energy starts from and ends on
 
 
 def top_up_energy(band: np.ndarray, gaps: list[tuple[int, int]], context: int, rng: np.random.Generator) -> np.ndarray:
@@ -25,11 +28,22 @@ def top_up_energy(band: np.ndarray, gaps: list[tuple[int, int]], context: int, r
         left, right = band[max(0, start - context) : start], band[end : end + context]
         if len(left) + len(right) == 0:
             continue
-        target = _target_power(left, right, end - start)
-        shortfall = np.maximum(target - _short_time_power(out[start:end]), 0.0)
+        target = _target_power(left[-EDGE:], right[:EDGE], end - start)
+        # measured with the audio on both sides, so the power does not dip at the edges
+        lo, hi = max(0, start - SMOOTHING), min(len(out), end + SMOOTHING)
+        power = _short_time_power(out[lo:hi])[start - lo : end - lo]
+        shortfall = np.maximum(target - power, 0.0)
         noise = _shaped_noise(np.concatenate([left, right]), end - start, rng)
-        out[start:end] += np.sqrt(shortfall) * noise
+        out[start:end] += np.sqrt(shortfall) * noise * _edge_ramp(end - start)
     return out
+
+
+def _edge_ramp(length: int) -> np.ndarray:
+    """0 at both ends of a gap, rising to 1 over EDGE samples (raised cosine): noise started at
+    full power right at an edge would click. [length]"""
+    ramp = min(EDGE, length // 2)
+    distance = np.minimum(np.arange(length) + 0.5, length - np.arange(length) - 0.5)
+    return np.sin(0.5 * np.pi * np.clip(distance / max(ramp, 1), 0.0, 1.0)) ** 2
 
 
 def _target_power(left: np.ndarray, right: np.ndarray, length: int) -> np.ndarray:
