@@ -9,7 +9,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
@@ -17,6 +17,7 @@ from revise.checkpoint import MODEL_SECTIONS, ModelFileError, export_model, load
 from revise.config import Config, to_dict
 from revise.nn.model import RevisionModel
 from revise.train.checkpoints import model_from_lightning_checkpoint
+from revise.train.console import StepBar, folded_lightning_output
 from revise.train.datamodule import RevisionDataModule
 from revise.train.interrupt import StopOnSignal, TrainingInterrupted
 from revise.train.task import RevisionTask
@@ -39,10 +40,14 @@ def apply_overrides(
 
 def build_trainer(config: Config, checkpoints: Path) -> L.Trainer:
     train = config.train
-    saver = ModelCheckpoint(
-        dirpath=checkpoints, filename="step{step}", auto_insert_metric_name=False,
-        every_n_train_steps=min(train.val_every_steps, train.max_steps), save_last=True, save_top_k=-1,
-    )
+    # a step file per validation, to compare; last.ckpt every checkpoint_every steps, to resume
+    # after a crash (one callback when the two coincide: Lightning refuses two with one schedule)
+    every = min(train.val_every_steps, train.max_steps)
+    savers = [ModelCheckpoint(dirpath=checkpoints, filename="step{step}", auto_insert_metric_name=False,
+                              every_n_train_steps=every, save_top_k=-1, save_last=every == train.checkpoint_every)]
+    if every != train.checkpoint_every:
+        savers.append(ModelCheckpoint(dirpath=checkpoints, every_n_train_steps=train.checkpoint_every,
+                                      save_last=True, save_top_k=0))
     return L.Trainer(
         max_steps=train.max_steps,
         max_time=timedelta(minutes=train.max_minutes) if train.max_minutes else None,
@@ -55,7 +60,7 @@ def build_trainer(config: Config, checkpoints: Path) -> L.Trainer:
         num_sanity_val_steps=0,
         log_every_n_steps=min(50, train.val_every_steps),
         logger=CSVLogger(train.output_dir, name="logs"),  # a new version folder per (resumed) run
-        callbacks=[saver, TQDMProgressBar(refresh_rate=10)],
+        callbacks=[*savers, StepBar(refresh_rate=10)],
         default_root_dir=train.output_dir,
         enable_model_summary=False,
     )
@@ -97,6 +102,14 @@ def run_training(
     if start is not None:
         task.model.load_state_dict(start.state_dict(), strict=True)
         log.info("starting from the weights of %s", init)
+    with folded_lightning_output():
+        return _fit_and_export(config, task, datamodule, checkpoints, resume_from, init)
+
+
+def _fit_and_export(config: Config, task: RevisionTask, datamodule: RevisionDataModule, checkpoints: Path,
+                    resume_from: str | None, init: str | Path | None) -> Path:
+    """Fit (resuming from `resume_from`), save last.ckpt, export the model; see `run_training`."""
+    out, last = Path(config.train.output_dir), checkpoints / "last.ckpt"
     trainer = build_trainer(config, checkpoints)
     if resume_from:
         log.info("resuming from %s%s", resume_from, " (--init applies only to a new run)" if init else "")
