@@ -11,6 +11,7 @@ numpy, no Lightning.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -151,7 +152,10 @@ def inpaint(
     margin = crossfade_margin(model, sample_rate)
     for window in windows(sample_gaps, model, sample_rate, len(signal)):
         chunk = signal[window.first : window.last].T  # [C, n], every gap's samples already zeroed
+        began = time.perf_counter()
+        _warn_if_silent(chunk, window, sample_rate)
         filled = fill_window(model, chunk, sample_rate, window, revision, candidates)
+        log.info("%s filled in %.0f ms", _describe(window, sample_rate), 1000 * (time.perf_counter() - began))
         spliced = chunk
         for start, end in window.gaps:
             spliced = splice(torch.from_numpy(spliced), torch.from_numpy(filled), start, end, margin).numpy()
@@ -159,6 +163,25 @@ def inpaint(
             a, b = max(0, start - margin), min(len(chunk.T), end + margin)
             out[window.first + a : window.first + b] = from_float(spliced[:, a:b].T, out.dtype)
     return out.reshape(array.shape)
+
+
+SILENT_RMS = 1e-3  # about -60 dBFS
+
+
+def _describe(window: Window, sample_rate: int) -> str:
+    """'gap 1.200-1.250 s' or '3 gaps 1.200-1.610 s', for log lines."""
+    start, end = (window.first + window.gaps[0][0]) / sample_rate, (window.first + window.gaps[-1][1]) / sample_rate
+    count = len(window.gaps)
+    return f"{'gap' if count == 1 else f'{count} gaps'} {start:.3f}-{end:.3f} s"
+
+
+def _warn_if_silent(chunk: np.ndarray, window: Window, sample_rate: int) -> None:
+    """Warn when the CONTEXT_SECONDS around a window's gaps are (near) silent: so is every fill."""
+    context = round(CONTEXT_SECONDS * sample_rate)
+    near = chunk[:, max(0, window.gaps[0][0] - context) : window.gaps[-1][1] + context]
+    if float(np.sqrt(np.mean(near**2))) < SILENT_RMS:
+        log.warning("the audio around %s is silent or nearly (below -60 dBFS): its fill is too",
+                    _describe(window, sample_rate))
 
 
 def windows(gaps: list[SampleGap], model: RevisionModel, sample_rate: int, length: int) -> list[Window]:
@@ -211,6 +234,8 @@ def fill_window(
     rate = model.sample_rate
     w = at_model_rate(model, chunk, sample_rate, window, with_match=revision.passes > 0)
     chosen = choose(model, w, revision, candidates)
+    log.info("%s: %s (of %s, on pseudo-gaps beside it); %d pass(es)", _describe(window, sample_rate),
+             ", ".join(chosen), ", ".join(candidates), revision.passes)
     fills = candidate_fills(model, w, revision, sorted(set(chosen)))
     filled = np.stack([fills[name][c] for c, name in enumerate(chosen)])
     if sample_rate == rate:

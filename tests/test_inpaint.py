@@ -196,3 +196,15 @@ def test_cli_fill_picks_one_candidate_for_every_gap(model, tmp_path):
     expected = ar_fill(audio.astype(np.float32).astype(np.float64), 8000, 8800, model.ar.order, model.ar.context)
     np.testing.assert_allclose(read_audio(outputs["ar"]).samples.reshape(-1)[8000:8800], expected[8000:8800], atol=1e-6)
     assert not np.allclose(read_audio(outputs["revise"]).samples.reshape(-1)[8000:8800], expected[8000:8800], atol=1e-3)
+
+
+def test_each_window_logs_its_choice_and_a_silent_one_is_warned_about(model, caplog):
+    audio = music(2.0, 16000)[:, 0]
+    audio[:12000] = 0.0
+    with caplog.at_level(logging.INFO, logger="revise"):
+        inpaint(audio, 16000, [(0.2, 0.25), (1.5, 1.55)], model=model, passes=1)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(m.startswith("gap 1.500-1.550 s: ") and "of revise, ar, janssen" in m for m in messages)
+    assert any(m.startswith("gap 1.500-1.550 s filled in ") for m in messages)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == ["the audio around gap 0.200-0.250 s is silent or nearly (below -60 dBFS): its fill is too"]
