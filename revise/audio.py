@@ -39,6 +39,7 @@ _FORMATS = {
     ".opus": ("OGG", "OPUS"),
     ".mp3": ("MP3", "MPEG_LAYER_III"),
 }
+LOSSY_FORMATS = frozenset({"OGG", "MP3"})  # every sample written to these is re-encoded
 # Subtypes read as integers so that a read-write round trip is bit-exact; anything else is float32.
 _NATIVE_DTYPES = {
     "PCM_S8": np.int16,

@@ -208,3 +208,13 @@ def test_each_window_logs_its_choice_and_a_silent_one_is_warned_about(model, cap
     assert any(m.startswith("gap 1.500-1.550 s filled in ") for m in messages)
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warned == ["the audio around gap 0.200-0.250 s is silent or nearly (below -60 dBFS): its fill is too"]
+
+
+@pytest.mark.parametrize(("suffix", "lossy"), [(".ogg", True), (".flac", False)])
+def test_cli_warns_that_a_lossy_output_re_encodes_every_sample(model, tmp_path, capsys, suffix, lossy):
+    source = tmp_path / "in.wav"
+    sf.write(source, music(1.0, 16000)[:, 0], 16000)
+    model_dir = export_model(model, tmp_path / "model")
+    assert main(["inpaint", str(source), "-o", str(tmp_path / f"out{suffix}"), "--gap", "0.5:0.55",
+                 "--fill", "ar", "--model", str(model_dir)]) == 0
+    assert ("lossy format: every sample is re-encoded" in capsys.readouterr().err) == lossy

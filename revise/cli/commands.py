@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import sys
 from pathlib import Path
 
@@ -98,6 +99,7 @@ def run_inpaint(args: argparse.Namespace) -> None:
     from revise.inpainting import inpaint
 
     check_output_path(args.output, [args.input], args.force)  # before any work: path and format
+    _warn_if_lossy(args.output)
     audio = read_audio(args.input)
     model = load_model(args.model)
     candidates = CANDIDATES if args.fill == "auto" else (args.fill,)
@@ -105,6 +107,15 @@ def run_inpaint(args: argparse.Namespace) -> None:
                      candidates=candidates)
     write_audio(args.output, filled, audio.sample_rate, _same_subtype(audio, args.input, args.output))
     print(f"filled {len(args.gap)} gap(s) -> {args.output}")
+
+
+def _warn_if_lossy(output: Path) -> None:
+    from revise.audio import LOSSY_FORMATS, audio_format
+
+    if audio_format(output)[0] in LOSSY_FORMATS:
+        logging.getLogger("revise").warning(
+            "%s is a lossy format: every sample is re-encoded, not only the gaps; write wav or flac to keep "
+            "the untouched samples bit-identical", output.name)
 
 
 def _same_subtype(audio, source: Path, output: Path) -> str | None:
