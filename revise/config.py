@@ -31,6 +31,27 @@ JANSSEN_ITERATIONS = 20  # AR re-estimations of the Janssen baseline, as in Mokr
 
 
 @dataclass(frozen=True)
+class DetectConfig:
+    """What `revise.detect.find_dropouts` counts as a dropout; README "Finding dropouts" has the measurements.
+
+    A run of one held sample value (zero or not, in every channel) is a dropout when it lasts at
+    least `min_seconds` and the audio's RMS over `context_seconds` on each side reaches `level_db`
+    (dB below full scale).
+    """
+
+    min_seconds: float = 0.005
+    context_seconds: float = 0.02
+    level_db: float = -50.0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.min_seconds <= MAX_GAP_SECONDS and 0 < self.context_seconds < float("inf")):
+            raise ValueError(f"detect.min_seconds must be in (0, {MAX_GAP_SECONDS:g}] s and detect.context_seconds "
+                             "positive and finite.")
+        if not -200 < self.level_db <= 0:
+            raise ValueError(f"detect.level_db must be in (-200, 0] dB below full scale, got {self.level_db}.")
+
+
+@dataclass(frozen=True)
 class FrameConfig:
     """How audio is cut into overlapping frames at the model's own sample rate."""
 
