@@ -137,7 +137,8 @@ def inpaint(
     damaged = np.flatnonzero(~np.isfinite(signal).all(axis=1))
     if len(damaged):
         raise ValueError(f"audio holds NaN or infinite samples outside the gaps, the first at "
-                         f"{damaged[0] / sample_rate:.3f} s; cover them with gaps.")
+                         f"{damaged[0] / sample_rate:.3f} s; cover them with gaps (`revise inpaint --detect` "
+                         "finds them).")
     out = samples.copy()
     margin = crossfade_margin(model, sample_rate)
     for window in windows(sample_gaps, model, sample_rate, len(signal)):

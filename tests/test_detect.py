@@ -1,4 +1,5 @@
-"""Finding dropouts: planted ones are found with their exact boundaries, natural silence never is."""
+"""Finding dropouts: planted ones are found with their exact boundaries, natural silence never is,
+and `revise inpaint --detect` fills them leaving every other sample bit-identical."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ import math
 
 import numpy as np
 import pytest
+import soundfile as sf
+import torch
 
-from revise.config import MAX_GAP_SECONDS, DetectConfig
+from revise.audio import read_audio
+from revise.checkpoint import export_model, load_model
+from revise.cli.main import main
+from revise.config import MAX_GAP_SECONDS, ARConfig, DetectConfig, FrameConfig, ModelConfig
 from revise.detect import Dropout, find_dropouts
-from revise.inpainting import SampleGap, gaps_to_samples
+from revise.inpainting import SampleGap, crossfade_margin, gaps_to_samples
+from revise.nn.model import RevisionModel
 
 RATE = 44100
 
@@ -120,3 +127,69 @@ def test_bad_audio_is_refused(audio, rate, message):
 def test_bad_settings_are_refused(settings):
     with pytest.raises(ValueError, match="detect."):
         DetectConfig(**settings)
+
+
+# ---- the CLI ----
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    model = RevisionModel(FrameConfig(), ModelConfig(hidden_size=32, drafter_layers=1, reviser_layers=1),
+                          ar=ARConfig(order=32, context=256)).eval()
+    return export_model(model, tmp_path_factory.mktemp("model") / "model")
+
+
+def damaged_files(folder) -> dict[str, tuple[object, list[Dropout]]]:
+    """A 16-bit and a float wav with dropouts planted, by name, with their dropouts."""
+    files = {}
+    for name, subtype in (("pcm.wav", "PCM_16"), ("float.wav", "FLOAT")):
+        planted = PLANTED if subtype == "FLOAT" else [d for d in PLANTED if d.kind != "nonfinite"]
+        audio = music(1.6)
+        sf.write(folder / name, plant(audio.astype(np.float32) if subtype == "FLOAT" else
+                                      np.round(audio * 32767).astype(np.int16), planted), RATE, subtype=subtype)
+        files[name] = (folder / name, planted)
+    return files
+
+
+def test_dry_run_lists_the_dropouts_and_writes_nothing(tmp_path, capsys):
+    for path, planted in damaged_files(tmp_path).values():
+        before = path.read_bytes()
+        assert main(["inpaint", str(path), "--detect", "--dry-run"]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        rows = [line.split() for line in lines[1:-1]]
+        assert [row[3] for row in rows] == [d.kind for d in planted]
+        for row, d in zip(rows, planted):  # a row, given as --gap, covers its dropout and at most 0.1 ms more
+            start, end = float(row[0]), float(row[1])
+            assert d.start / RATE - 1e-4 < start <= d.start / RATE and d.end / RATE <= end < d.end / RATE + 1e-4
+            assert float(row[2]) == pytest.approx(1000 * (d.end - d.start) / RATE, abs=0.005)
+        assert lines[-1].startswith(f"{len(planted)} dropout(s)") and "nothing written" in lines[-1]
+        assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["float.wav", "pcm.wav"]
+
+
+def test_detect_fills_the_dropouts_and_nothing_else(tmp_path, model_dir, capsys):
+    margin = crossfade_margin(load_model(model_dir), RATE)
+    for name, (path, planted) in damaged_files(tmp_path).items():
+        output = tmp_path / f"fixed-{name}"
+        assert main(["inpaint", str(path), "-o", str(output), "--detect", "--model", str(model_dir)]) == 0
+        assert f"found {len(planted)} dropout(s)" in capsys.readouterr().out
+        original, repaired = read_audio(path, allow_nonfinite=True), read_audio(output)
+        assert (repaired.subtype, repaired.samples.shape) == (original.subtype, original.samples.shape)
+        untouched = np.ones(len(original.samples), dtype=bool)
+        for d in planted:
+            untouched[max(0, d.start - margin) : d.end + margin] = False
+            filled = repaired.samples[d.start : d.end]
+            assert (filled != 0).any() and (len(filled) == 1 or (filled != filled[0]).any())  # sound, not a hold
+        np.testing.assert_array_equal(repaired.samples[untouched], original.samples[untouched])
+        assert find_dropouts(repaired.samples, RATE) == []
+
+
+def test_detect_with_nothing_found_says_so_and_writes_nothing(tmp_path, model_dir, capsys):
+    path = tmp_path / "clean.wav"
+    sf.write(path, np.concatenate([np.zeros((ms(300), 2)), music(0.5)]), RATE, subtype="PCM_16")
+    for dry_run in ([], ["--dry-run"]):
+        output = [] if dry_run else ["-o", str(tmp_path / "out.wav"), "--model", str(model_dir)]
+        assert main(["inpaint", str(path), "--detect", *output, *dry_run]) == 0
+        assert capsys.readouterr().out == f"no dropouts found in {path}; nothing written.\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["clean.wav"]
