@@ -8,6 +8,7 @@ refused with a `ValueError` that names the key, so a typo never trains the wrong
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -49,6 +50,10 @@ class DetectConfig:
                              "positive and finite.")
         if not -200 < self.level_db <= 0:
             raise ValueError(f"detect.level_db must be in (-200, 0] dB below full scale, got {self.level_db}.")
+
+    def min_samples(self, sample_rate: int) -> int:
+        """The shortest dropout in samples: `min_seconds` rounded up (17 ms at 48 kHz is 816.0000000000001 samples)."""
+        return int(math.ceil(self.min_seconds * sample_rate - 1e-6))
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,8 @@ def held_dropouts(channels: np.ndarray, finite: np.ndarray, sample_rate: int, co
     context = max(1, round(config.context_seconds * sample_rate))
     threshold = 10.0 ** (config.level_db / 20)
     held = constant_runs(channels, finite)
-    shortest = int(np.ceil(config.min_seconds * sample_rate - 1e-6))  # 17 ms at 48 kHz is 816.0000000000001 samples
     found = []
-    for start, end in held[held[:, 1] - held[:, 0] >= shortest].tolist():
+    for start, end in held[held[:, 1] - held[:, 0] >= config.min_samples(sample_rate)].tolist():
         if min(loudness.rms(start - context, start), loudness.rms(end, end + context)) < threshold:
             continue  # silence next to quiet audio: a start, an end, a fade or a pause
         if (end - start) / sample_rate > MAX_GAP_SECONDS + 1e-9:

@@ -43,7 +43,7 @@ def plant(audio: np.ndarray, dropouts: list[Dropout]) -> np.ndarray:
     return out
 
 
-SHORTEST = math.ceil(DetectConfig().min_seconds * RATE)  # 5 ms: 220.5 samples
+SHORTEST = math.ceil(DetectConfig().min_seconds * RATE)  # 5 ms: 220.5 samples, so 221
 PLANTED = [Dropout(ms(300), ms(300) + SHORTEST, "zeros"), Dropout(ms(500), ms(700), "zeros"), Dropout(ms(900), ms(912), "stuck"),
            Dropout(ms(1200), ms(1200) + 1, "nonfinite"), Dropout(ms(1400), ms(1450), "nonfinite")]
 
@@ -72,6 +72,11 @@ def test_the_shortest_dropout_is_the_configured_length():
     audio = plant(music(1.0), [Dropout(ms(300), ms(300) + SHORTEST - 1, "zeros"),
                                Dropout(ms(600), ms(600) + SHORTEST, "zeros")])
     assert find_dropouts(audio, RATE) == [Dropout(ms(600), ms(600) + SHORTEST, "zeros")]
+
+
+def test_the_shortest_run_rounds_up_to_whole_samples():
+    assert DetectConfig().min_samples(RATE) == SHORTEST
+    assert DetectConfig(min_seconds=0.017).min_samples(48000) == 816  # 0.017 * 48000 is 816.0000000000001
 
 
 def fade(n: int, out: bool) -> np.ndarray:
