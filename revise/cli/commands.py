@@ -130,11 +130,8 @@ def run_inpaint(args: argparse.Namespace) -> None:
         from revise.detect import find_dropouts
 
         dropouts = find_dropouts(audio.samples, audio.sample_rate)
-        if args.dry_run:
+        if args.dry_run or not (dropouts or gaps):  # nothing to write
             print("\n".join(_dropout_table(dropouts, audio.sample_rate, args.input)))
-            return
-        if not dropouts and not gaps:
-            print(f"no dropouts found in {args.input}; nothing written.")
             return
         _check_fillable(dropouts, audio.sample_rate, args.input)
         gaps += [d.as_gap(audio.sample_rate) for d in dropouts]
