@@ -89,8 +89,12 @@ def native_dtype(subtype: str) -> np.dtype:
     return np.dtype(_NATIVE_DTYPES.get(subtype, np.float32))
 
 
-def read_audio(path: str | Path) -> Audio:
-    """Read a whole audio file as [samples, channels] in its native dtype, refusing bad files."""
+def read_audio(path: str | Path, allow_nonfinite: bool = False) -> Audio:
+    """Read a whole audio file as [samples, channels] in its native dtype, refusing bad files.
+
+    NaN and infinite samples are refused too unless `allow_nonfinite` (for a caller that finds
+    and repairs them).
+    """
     path = Path(path)
     _check_input_file(path)
     try:
@@ -103,7 +107,7 @@ def read_audio(path: str | Path) -> Audio:
         raise AudioError(_decode_message(path, error)) from None
     except MemoryError:
         raise AudioError(f"{path} is too large to decode in memory; cut it into shorter files.") from None
-    _check_decoded(path, audio, declared)
+    _check_decoded(path, audio, declared, allow_nonfinite)
     return audio
 
 
@@ -130,7 +134,7 @@ def _decode_message(path: Path, error: sf.LibsndfileError) -> str:
     return f"{path} could not be decoded ({text}); the file may be truncated or corrupt."
 
 
-def _check_decoded(path: Path, audio: Audio, declared: int) -> None:
+def _check_decoded(path: Path, audio: Audio, declared: int, allow_nonfinite: bool) -> None:
     """Zero length, missing frames (truncation) and non-finite samples."""
     if audio.frames == 0:
         raise AudioError(
@@ -148,7 +152,7 @@ def _check_decoded(path: Path, audio: Audio, declared: int) -> None:
             f"{path} has a sample rate of {audio.sample_rate} Hz; supported rates are "
             f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz, so resample it first."
         )
-    if audio.samples.dtype.kind == "f" and not np.isfinite(audio.samples).all():
+    if not allow_nonfinite and audio.samples.dtype.kind == "f" and not np.isfinite(audio.samples).all():
         raise AudioError(f"{path} contains NaN or infinite samples; repair or re-export the file.")
 
 

@@ -8,6 +8,7 @@ refused with a `ValueError` that names the key, so a typo never trains the wrong
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -33,6 +34,31 @@ JANSSEN_ITERATIONS = 20  # AR re-estimations of the Janssen baseline, as in Mokr
 CANDIDATES: tuple[str, ...] = ("revise", "ar", "janssen")
 # Janssen started from the AR hint: 3 iterations score as 20 from silence do (MODEL_CARD.md)
 CANDIDATE_JANSSEN_ITERATIONS = 3
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """What `revise.detect.find_dropouts` counts as a dropout; README "Finding dropouts" has the measurements.
+
+    A run of one held sample value (zero or not, in every channel) is a dropout when it lasts at
+    least `min_seconds` and the audio's RMS over `context_seconds` on each side reaches `level_db`
+    (dB below full scale).
+    """
+
+    min_seconds: float = 0.005
+    context_seconds: float = 0.02
+    level_db: float = -50.0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.min_seconds <= MAX_GAP_SECONDS and 0 < self.context_seconds < float("inf")):
+            raise ValueError(f"detect.min_seconds must be in (0, {MAX_GAP_SECONDS:g}] s and detect.context_seconds "
+                             "positive and finite.")
+        if not -200 < self.level_db <= 0:
+            raise ValueError(f"detect.level_db must be in (-200, 0] dB below full scale, got {self.level_db}.")
+
+    def min_samples(self, sample_rate: int) -> int:
+        """The shortest dropout in samples: `min_seconds` rounded up (17 ms at 48 kHz is 816.0000000000001 samples)."""
+        return int(math.ceil(self.min_seconds * sample_rate - 1e-6))
 
 
 @dataclass(frozen=True)

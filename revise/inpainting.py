@@ -146,8 +146,11 @@ def inpaint(
     sample_gaps = gaps_to_samples(gaps, sample_rate, samples.shape[0])
     signal = to_float(samples)
     signal[np.asarray(sample_mask([(g.start, g.end) for g in sample_gaps], len(signal)))] = 0.0
-    if not np.isfinite(signal).all():
-        raise ValueError("audio holds NaN or infinite samples outside the gaps; clean them first.")
+    damaged = np.flatnonzero(~np.isfinite(signal).all(axis=1))
+    if len(damaged):
+        raise ValueError(f"audio holds NaN or infinite samples outside the gaps, the first at "
+                         f"{damaged[0] / sample_rate:.3f} s; cover them with gaps (`revise inpaint --detect` "
+                         "finds them).")
     out = samples.copy()
     margin = crossfade_margin(model, sample_rate)
     for window in windows(sample_gaps, model, sample_rate, len(signal)):

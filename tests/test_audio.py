@@ -157,6 +157,8 @@ def test_nan_in_float_file(tmp_path):
     sf.write(str(tmp_path / "nan.wav"), x, 16000, subtype="FLOAT")
     with pytest.raises(AudioError, match="NaN or infinite"):
         read_audio(tmp_path / "nan.wav")
+    kept = read_audio(tmp_path / "nan.wav", allow_nonfinite=True).samples  # for a caller that repairs them
+    assert np.isnan(kept[500, 0]) and np.isfinite(np.delete(kept, 500, axis=0)).all()
 
 
 def test_sample_rate_out_of_range(tmp_path):

@@ -85,6 +85,9 @@ def data(tmp_path_factory) -> Path:
         x = np.zeros(RATE, dtype=np.float32)
         x[100] = bad
         sf.write(d / name, x, RATE, subtype="FLOAT")
+    x = np.zeros(2 * RATE, dtype=np.float32)
+    x[RATE // 5 : 3 * RATE // 2] = np.nan
+    sf.write(d / "long_nan.wav", x, RATE, subtype="FLOAT")
     (d / "a_folder").mkdir()
     (d / "a_file").write_text("a regular file")
 
@@ -198,7 +201,17 @@ CASES = {
     "gap beyond the end": (_inpaint(gap="1.9:2.5"), r"ends beyond the end of the audio \(2.000 s\)"),
     "gap after the end": (_inpaint(gap="3:3.1"), "ends beyond the end of the audio"),
     "gap too long": (_inpaint(gap=f"0.2:{0.3 + MAX_GAP_SECONDS}"), f"at most {MAX_GAP_SECONDS} s"),
-    "no gap": (INPAINT, "the following arguments are required: --gap"),
+    "no gap": (INPAINT, "say which gaps to fill: give --gap START:END .* or --detect"),
+    # finding the gaps
+    "dry run without --detect": (_inpaint("--dry-run"), "--dry-run lists the dropouts that --detect finds; add --detect"),
+    "dry run with an output": (["inpaint", "{data}/clip.wav", "--detect", "--dry-run", "-o", "{out}/fixed.wav"],
+                               "writes nothing, so -o does not belong"),
+    "dry run with a gap": (["inpaint", "{data}/clip.wav", "--detect", "--dry-run", "--gap", "0.5:0.6"],
+                           "--gap does not belong"),
+    "dry run of a missing input": (["inpaint", "{data}/nope.wav", "--detect", "--dry-run"], "nope.wav does not exist"),
+    "detect without an output": (["inpaint", "{data}/clip.wav", "--detect"], "with -o OUTPUT"),
+    "detect NaN too long to fill": (["inpaint", "{data}/long_nan.wav", "-o", "{out}/fixed.wav", "--detect"],
+                                    "NaN or infinite samples from 0.200 s to 1.500 s, longer than the 1 s"),
     # outputs
     "output is the input": (_with(_inpaint(), "-o", "{data}/clip.wav"), "is the input file"),
     "output folder missing": (_with(_inpaint(), "-o", "{out}/nowhere/fixed.wav"), "output folder .* does not exist"),

@@ -83,6 +83,13 @@ def test_gap_samples_are_never_read(model):
     np.testing.assert_array_equal(a, inpaint(broken, 16000, seconds, model=model, passes=2))
 
 
+def test_nan_outside_the_gaps_is_refused_with_its_place(model):
+    audio = music(1.0, 16000)
+    audio[8000] = np.inf
+    with pytest.raises(ValueError, match="outside the gaps, the first at 0.500 s"):
+        inpaint(audio, 16000, [(0.2, 0.3)], model=model)
+
+
 def test_untrained_reviser_reproduces_the_ar_fill(model):
     """The correction head starts at zero, so one pass returns the hint: the two-sided AR fill."""
     audio = music(1.0, 16000)[:, 0]

@@ -8,14 +8,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import math
 import sys
+from collections import Counter
 from pathlib import Path
 
 from revise.cli.args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
-from revise.config import CANDIDATES, MAX_GAP_SECONDS, MAX_GENERATE_SECONDS, SCHEDULES
+from revise.config import CANDIDATES, MAX_GAP_SECONDS, MAX_GENERATE_SECONDS, SCHEDULES, DetectConfig
 
 EXAMPLES = {
-    "inpaint": "example:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2",
+    "inpaint": "examples:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2\n"
+               "  revise inpaint clip.wav --detect --dry-run\n  revise inpaint clip.wav -o fixed.wav --detect",
     "generate": "example:\n  revise generate -o more.wav --seconds 4 --prompt intro.wav --passes 2 --seed 7",
     "train": "example:\n  revise train --config configs/tiny.yaml --data-root my_music/",
     "export": "example:\n  revise export runs/tiny/checkpoints/last.ckpt my_model/",
@@ -42,13 +45,19 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 def add_inpaint(commands) -> None:
     p = _command(commands, "inpaint", "Fill gaps in an audio file so nobody hears where they were.")
     p.add_argument("input", type=Path, help="audio file to repair (wav, flac, ogg; any rate and channel count)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="where to write the repaired file")
-    p.add_argument("--gap", type=parse_gap, action="append", required=True, metavar="START:END",
+    p.add_argument("-o", "--output", type=Path, help="where to write the repaired file (needed unless --dry-run)")
+    p.add_argument("--gap", type=parse_gap, action="append", metavar="START:END",
                    help=f"a gap in seconds, e.g. 1.2:1.3; repeat for several gaps (each at most {MAX_GAP_SECONDS:g} s)")
-    p.add_argument("--fill", choices=["auto", *CANDIDATES], default="auto",
+    p.add_argument("--fill", choices=["auto", *CANDIDATES],
                    help="auto (default): per channel and group of nearby gaps, whichever of the reviser, the AR "
                         "fill and gap-wise Janssen fills pseudo-gaps cut from the audio beside the gaps best; "
                         "or always that one")
+    p.add_argument("--detect", action="store_true",
+                   help="find the dropouts and fill them too: digital silence or one held sample value between "
+                        f"loud audio ({DetectConfig().min_seconds * 1000:g} ms to {MAX_GAP_SECONDS:g} s), and NaN or "
+                        "infinite samples")
+    p.add_argument("--dry-run", action="store_true",
+                   help="with --detect: list the dropouts found (start, end, length, kind) and write nothing")
     _add_model_options(p)
     p.set_defaults(run=run_inpaint)
 
@@ -93,20 +102,84 @@ def add_export(commands) -> None:
     p.set_defaults(run=run_export)
 
 
+# What only a fill uses, by argparse name and Namespace field: --dry-run refuses them rather than ignore them.
+_FILL_OPTIONS = {"-o": "output", "--gap": "gap", "--passes": "passes", "--schedule": "schedule", "--model": "model",
+                 "--force": "force", "--fill": "fill"}
+
+
+def _check_inpaint_options(args: argparse.Namespace) -> None:
+    if args.dry_run:
+        if not args.detect:
+            raise UsageError("--dry-run lists the dropouts that --detect finds; add --detect.")
+        for option, field in _FILL_OPTIONS.items():
+            if getattr(args, field) not in (None, False):
+                raise UsageError(f"--dry-run only lists the dropouts and writes nothing, so {option} does not "
+                                 "belong with it.")
+        return
+    if not args.gap and not args.detect:
+        raise UsageError("say which gaps to fill: give --gap START:END (repeat for several), or --detect to find them.")
+    if args.output is None:
+        raise UsageError("give the file to write the repaired audio to with -o OUTPUT.")
+
+
 def run_inpaint(args: argparse.Namespace) -> None:
     from revise.audio import check_output_path, read_audio, write_audio
+
+    _check_inpaint_options(args)
+    if not args.dry_run:
+        check_output_path(args.output, [args.input], args.force)  # before any work: path and format
+        _warn_if_lossy(args.output)
+    audio = read_audio(args.input, allow_nonfinite=True)  # NaN left in is found by --detect or refused by inpaint
+    gaps = list(args.gap or [])
+    found = ""
+    if args.detect:
+        from revise.detect import find_dropouts
+
+        dropouts = find_dropouts(audio.samples, audio.sample_rate)
+        if args.dry_run or not (dropouts or gaps):  # nothing to write
+            print("\n".join(_dropout_table(dropouts, audio.sample_rate, args.input)))
+            return
+        _check_fillable(dropouts, audio.sample_rate, args.input)
+        gaps += [d.as_gap(audio.sample_rate) for d in dropouts]
+        found = f"found {_count(dropouts)} in {args.input}; "
+
     from revise.checkpoint import load_model
     from revise.inpainting import inpaint
 
-    check_output_path(args.output, [args.input], args.force)  # before any work: path and format
-    _warn_if_lossy(args.output)
-    audio = read_audio(args.input)
     model = load_model(args.model)
-    candidates = CANDIDATES if args.fill == "auto" else (args.fill,)
-    filled = inpaint(audio.samples, audio.sample_rate, args.gap, passes=args.passes, model=model, schedule=args.schedule,
+    candidates = CANDIDATES if args.fill in (None, "auto") else (args.fill,)
+    filled = inpaint(audio.samples, audio.sample_rate, gaps, passes=args.passes, model=model, schedule=args.schedule,
                      candidates=candidates)
     write_audio(args.output, filled, audio.sample_rate, _same_subtype(audio, args.input, args.output))
-    print(f"filled {len(args.gap)} gap(s) -> {args.output}")
+    print(f"{found}filled {len(gaps)} gap(s) -> {args.output}")
+
+
+def _count(dropouts) -> str:
+    """"3 dropout(s) (2 zeros, 1 stuck)", or "no dropouts"."""
+    if not dropouts:
+        return "no dropouts"
+    kinds = Counter(d.kind for d in dropouts)
+    return f"{len(dropouts)} dropout(s) ({', '.join(f'{n} {kind}' for kind, n in kinds.items())})"
+
+
+def _dropout_table(dropouts, sample_rate: int, source: Path) -> list[str]:
+    """One row per dropout; start rounded down and end up to 0.1 ms, so a row given as --gap covers it."""
+    if not dropouts:
+        return [f"no dropouts found in {source}; nothing written."]
+    rows = [f"{'start s':>10} {'end s':>10} {'ms':>8}  kind"]
+    for d in dropouts:
+        start, end = math.floor(d.start / sample_rate * 1e4) / 1e4, math.ceil(d.end / sample_rate * 1e4) / 1e4
+        rows.append(f"{start:10.4f} {end:10.4f} {1000 * (d.end - d.start) / sample_rate:8.2f}  {d.kind}")
+    return rows + [f"{_count(dropouts)} in {source}; nothing written (--dry-run)."]
+
+
+def _check_fillable(dropouts, sample_rate: int, source: Path) -> None:
+    """NaN or infinite samples are found whatever their length; refuse a run too long to fill before any work."""
+    for d in dropouts:
+        if d.kind == "nonfinite" and (d.end - d.start) / sample_rate > MAX_GAP_SECONDS + 1e-9:
+            raise UsageError(f"{source} holds NaN or infinite samples from {d.start / sample_rate:.3f} s to "
+                             f"{d.end / sample_rate:.3f} s, longer than the {MAX_GAP_SECONDS:g} s revise can fill; "
+                             "repair or re-export the file.")
 
 
 def _warn_if_lossy(output: Path) -> None:
