@@ -41,7 +41,7 @@ Ranges = list[tuple[int, int]]
 class ModelRateWindow:
     """A window at the model rate with its hints, ready for the networks.
 
-    known: float64 [C, n] with the gaps and the unknown ranges zeroed; gaps: the (start, end)
+    known: float64 [C, n] with the gaps zeroed; gaps: the (start, end)
     ranges to fill; unknown: other missing audio in the window (never read as context by the
     probes, never copied by the similarity hint); mask: bool [n], True in the gaps.
     """

@@ -208,6 +208,8 @@ CASES = {
                                "writes nothing, so -o does not belong"),
     "dry run with a gap": (["inpaint", "{data}/clip.wav", "--detect", "--dry-run", "--gap", "0.5:0.6"],
                            "--gap does not belong"),
+    "dry run with zero passes": (["inpaint", "{data}/clip.wav", "--detect", "--dry-run", "--passes", "0"],
+                                 "so --passes does not belong with it"),
     "dry run of a missing input": (["inpaint", "{data}/nope.wav", "--detect", "--dry-run"], "nope.wav does not exist"),
     "detect without an output": (["inpaint", "{data}/clip.wav", "--detect"], "with -o OUTPUT"),
     "detect NaN too long to fill": (["inpaint", "{data}/long_nan.wav", "-o", "{out}/fixed.wav", "--detect"],

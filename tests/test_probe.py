@@ -109,3 +109,13 @@ def model_rate_window_stub(known: np.ndarray, gaps, unknown):
     from revise.hints.build import Hints
 
     return ModelRateWindow(known, gaps, unknown, sample_mask(gaps, known.shape[-1]), Hints(known, known))
+
+
+def test_passes_zero_is_the_draft_alone_whatever_the_candidates(broken):
+    audio = tones(1.0, RATE)[0]
+    chosen = inpaint(audio, RATE, [(0.5, 0.55)], model=broken, passes=0)
+    draft = inpaint(audio, RATE, [(0.5, 0.55)], model=broken, passes=0, candidates=("revise",))
+    np.testing.assert_array_equal(chosen, draft)
+    ar = inpaint(audio, RATE, [(0.5, 0.55)], model=broken, passes=0, candidates=("ar",))
+    assert not np.array_equal(ar, draft)  # one named fill is still that fill
+

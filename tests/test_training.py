@@ -433,3 +433,17 @@ def test_a_checkpoint_with_nan_weights_is_refused(tiny_config, tmp_path):
     with pytest.raises(NonFiniteLossError, match="refusing to save a checkpoint.*drafter.start"):
         trainer.save_checkpoint(bad)
     assert not bad.exists()
+
+
+def test_lightning_warnings_are_logged_once_each_as_they_come(caplog):
+    import warnings
+
+    from revise.train.console import folded_lightning_output
+
+    with caplog.at_level(logging.DEBUG, logger="revise"), folded_lightning_output():
+        for _ in range(3):
+            warnings.warn("the dataloader has few workers", UserWarning)
+        assert [r.getMessage() for r in caplog.records] == ["lightning: the dataloader has few workers"]
+        warnings.warn("old API", DeprecationWarning)
+    levels = {r.getMessage(): r.levelno for r in caplog.records}
+    assert levels == {"lightning: the dataloader has few workers": logging.WARNING, "lightning: old API": logging.DEBUG}

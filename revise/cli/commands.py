@@ -112,7 +112,7 @@ def _check_inpaint_options(args: argparse.Namespace) -> None:
         if not args.detect:
             raise UsageError("--dry-run lists the dropouts that --detect finds; add --detect.")
         for option, field in _FILL_OPTIONS.items():
-            if getattr(args, field) not in (None, False):
+            if getattr(args, field) is not None and getattr(args, field) is not False:  # 0 is given
                 raise UsageError(f"--dry-run only lists the dropouts and writes nothing, so {option} does not "
                                  "belong with it.")
         return

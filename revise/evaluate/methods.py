@@ -34,7 +34,7 @@ class Method:
     """One method of the benchmark. `passes` (and `schedule`, None: the model's) only for "revise".
 
     `guard`: inpaint's choice among its candidate fills on pseudo-gaps, as users get it; without
-    it the reviser's own fill (the draft alone at passes 0, which never chooses).
+    it the reviser's own fill. At passes 0 inpaint never chooses: the draft alone.
     """
 
     kind: MethodKind

@@ -3,8 +3,8 @@
 Lightning's own bar counts batches per epoch and starts again at 0 on resume, with no total when
 the dataset has no length and a rate measured from the wrong start; `StepBar` counts optimiser
 steps against `max_steps`, names the epoch, and on resume starts at the step it resumed from.
-`folded_lightning_output` turns its start-up lines (accelerators found, tips) into debug logs and
-its warnings into one line each, without the file paths, once per message.
+`folded_lightning_output` silences its start-up lines (accelerators found, tips) and logs each of
+its warnings as it comes, once per message, as one line without the file path.
 """
 
 from __future__ import annotations
@@ -52,25 +52,23 @@ class StepBar(TQDMProgressBar):
 
 @contextmanager
 def folded_lightning_output() -> Iterator[None]:
-    """Run the block with Lightning's info lines at debug level and its warnings logged once each."""
+    """Run the block with Lightning's info lines silenced and each warning logged once, when raised."""
     lightning_log = logging.getLogger("lightning.pytorch")
     previous = lightning_log.level
     lightning_log.setLevel(logging.WARNING)
-    with warnings.catch_warnings(record=True) as caught:
+    seen: set[str] = set()
+
+    def show(message, category, *_: Any, **__: Any) -> None:
+        text = str(message).strip()
+        if text not in seen:
+            seen.add(text)
+            quiet = issubclass(category, _ABOUT_THEMSELVES) or any(part in text for part in _HARMLESS)
+            log.log(logging.DEBUG if quiet else logging.WARNING, "lightning: %s", text)
+
+    with warnings.catch_warnings():  # restores warnings.showwarning on the way out
         warnings.simplefilter("default")
+        warnings.showwarning = show
         try:
             yield
         finally:
             lightning_log.setLevel(previous)
-            _log_once(caught)
-
-
-def _log_once(caught: list[warnings.WarningMessage]) -> None:
-    seen = set()
-    for warning in caught:
-        message = str(warning.message).strip()
-        if message in seen:
-            continue
-        seen.add(message)
-        quiet = issubclass(warning.category, _ABOUT_THEMSELVES) or any(text in message for text in _HARMLESS)
-        log.log(logging.DEBUG if quiet else logging.WARNING, "lightning: %s", message)
