@@ -12,6 +12,7 @@ revised frames are brought back to the draft's level (`keep_level`).
 
 from __future__ import annotations
 
+import logging
 import typing
 from dataclasses import dataclass
 from typing import Literal
@@ -39,6 +40,9 @@ from revise.revision.loops import draft, revise
 
 Join = Literal["crossfade", "naive"]
 
+log = logging.getLogger(__name__)
+
+SILENT_PROMPT_RMS = 1e-3  # about -60 dBFS: a prompt this quiet is continued by silence
 REVISION_WINDOW = 512  # frames revised at once in generation; memory stays flat with length
 REVISION_OVERLAP = 64
 GENERATION_NOISE = 1.0  # innovation scale in generation: 1 samples the drafter's own error on the prompt
@@ -282,6 +286,8 @@ def _mono_prompt(prompt, sample_rate) -> np.ndarray | None:
     mono = to_float(np.asarray(prompt).reshape(len(prompt), -1)).mean(axis=1)
     if not np.isfinite(mono).all():
         raise ValueError("the prompt holds NaN or infinite samples.")
+    if float(np.sqrt(np.mean(mono**2))) < SILENT_PROMPT_RMS:
+        log.warning("the prompt is silent or nearly (below -60 dBFS): its continuation will be too")
     return mono
 
 

@@ -7,6 +7,7 @@ tests that need no training use an untrained tiny model.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -209,3 +210,11 @@ def test_keep_level_is_not_pulled_down_by_known_frames_before_a_filled_run():
     assert torch.allclose(kept, reference)
     with pytest.raises(ValueError, match="odd"):
         generation.keep_level(revised, reference, to_fill, 24)
+
+
+def test_a_silent_prompt_is_warned_about(caplog):
+    model = RevisionModel(FrameConfig(), ModelConfig(hidden_size=8, drafter_layers=1, reviser_layers=1)).eval()
+    with caplog.at_level(logging.WARNING, logger="revise"):
+        generation.generate(0.1, np.zeros(16000), 16000, passes=0, model=model)
+    assert [r.getMessage() for r in caplog.records] == [
+        "the prompt is silent or nearly (below -60 dBFS): its continuation will be too"]
