@@ -28,6 +28,7 @@ MAX_GENERATE_SECONDS = 600.0  # the longest generation in one call (the whole dr
 BENCHMARK_GAP_MS: tuple[float, ...] = (20.0, 50.0, 100.0, 200.0)
 BENCHMARK_PASSES: tuple[int, ...] = (0, 1, 2, 4, 8)
 BENCHMARK_GAPS_PER_CLIP = 4
+SILENT_RMS = 1e-3  # about -60 dBFS: audio this quiet is warned about, and skipped by the benchmark
 JANSSEN_ITERATIONS = 20  # AR re-estimations of the Janssen baseline, as in Mokrý & Rajmic's study
 # The fills inpainting chooses among on pseudo-gaps cut beside each gap (`revise.probe`), and the
 # one it keeps when no pseudo-gap fits: the reviser's.

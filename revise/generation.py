@@ -22,7 +22,7 @@ import torch
 
 from revise.audio import fit_length, resample, to_float
 from revise.checkpoint import load_model
-from revise.config import MAX_GENERATE_SECONDS, FrameConfig, RevisionConfig, ScheduleName
+from revise.config import MAX_GENERATE_SECONDS, SILENT_RMS, FrameConfig, RevisionConfig, ScheduleName
 from revise.dsp.framing import (
     analyse,
     analysis_window,
@@ -42,7 +42,6 @@ Join = Literal["crossfade", "naive"]
 
 log = logging.getLogger(__name__)
 
-SILENT_PROMPT_RMS = 1e-3  # about -60 dBFS: a prompt this quiet is continued by silence
 REVISION_WINDOW = 512  # frames revised at once in generation; memory stays flat with length
 REVISION_OVERLAP = 64
 GENERATION_NOISE = 1.0  # innovation scale in generation: 1 samples the drafter's own error on the prompt
@@ -286,7 +285,7 @@ def _mono_prompt(prompt, sample_rate) -> np.ndarray | None:
     mono = to_float(np.asarray(prompt).reshape(len(prompt), -1)).mean(axis=1)
     if not np.isfinite(mono).all():
         raise ValueError("the prompt holds NaN or infinite samples.")
-    if float(np.sqrt(np.mean(mono**2))) < SILENT_PROMPT_RMS:
+    if float(np.sqrt(np.mean(mono**2))) < SILENT_RMS:
         log.warning("the prompt is silent or nearly (below -60 dBFS): its continuation will be too")
     return mono
 

@@ -28,7 +28,7 @@ from revise.candidates import (
     model_rate_window,
 )
 from revise.checkpoint import load_model
-from revise.config import CANDIDATES, MAX_GAP_SECONDS, ARConfig, RevisionConfig, ScheduleName
+from revise.config import CANDIDATES, MAX_GAP_SECONDS, SILENT_RMS, ARConfig, RevisionConfig, ScheduleName
 from revise.dsp.framing import sample_mask
 from revise.dsp.splice import band_limit, splice
 from revise.hints.autoregressive import ar_fill_many
@@ -168,9 +168,6 @@ def inpaint(
             a, b = max(0, start - margin), min(len(chunk.T), end + margin)
             out[window.first + a : window.first + b] = from_float(spliced[:, a:b].T, out.dtype)
     return out.reshape(array.shape)
-
-
-SILENT_RMS = 1e-3  # about -60 dBFS
 
 
 def _describe(window: Window, sample_rate: int) -> str:

@@ -29,6 +29,7 @@ from revise.config import (
     BENCHMARK_PASSES,
     JANSSEN_ITERATIONS,
     MAX_GAP_SECONDS,
+    SILENT_RMS,  # a gap or context this quiet says nothing about a method
 )
 from revise.evaluate.methods import BASELINES, Method, baseline_settings, benchmark_methods, fill
 from revise.evaluate.metrics import gap_metrics
@@ -37,7 +38,6 @@ from revise.nn.model import RevisionModel
 
 log = logging.getLogger(__name__)
 
-SILENT_RMS = 1e-3  # about -60 dBFS: a gap or context this quiet says nothing about a method
 BATCH = 64  # gap windows filled in one call (they share one layout, so they run as channels)
 METRICS = ("gap_snr", "lsd", "mrstft", "click_db")
 

@@ -80,10 +80,14 @@ def _cell(value: float | None) -> str:
     return "–" if value is None else f"{0.0 if abs(value) < 0.005 else value:.2f}"
 
 
+def _header(first: str, columns: list[str]) -> list[str]:
+    """A Markdown table's header row and rule: `first` then `columns`."""
+    return ["| " + " | ".join([first, *columns]) + " |", "|---" * (len(columns) + 1) + "|"]
+
+
 def _table(results: BenchmarkResults, metric: str) -> list[str]:
     labels = _labels(results)
-    lines = ["| method | " + " | ".join(f"{label} ms" for label in labels) + " |",
-             "|---" * (len(labels) + 1) + "|"]
+    lines = _header("method", [f"{label} ms" for label in labels])
     for method in results.methods:
         cells = [_cell(_median(results, method.name, label, metric)) for label in labels]
         lines.append(f"| {method.name} | " + " | ".join(cells) + " |")
@@ -95,8 +99,7 @@ def _octave_tables(results: BenchmarkResults) -> list[str]:
     lines = []
     for label in _labels(results):
         bands = list(results.aggregates["ar"][label]["octave_db"])
-        lines += [f"{label} ms:", "", "| method | " + " | ".join(f"{band} Hz" for band in bands) + " |",
-                  "|---" * (len(bands) + 1) + "|"]
+        lines += [f"{label} ms:", "", *_header("method", [f"{band} Hz" for band in bands])]
         for method in results.methods:
             if method.kind == "zero":
                 continue  # silence: minus infinity in every band
@@ -108,7 +111,7 @@ def _octave_tables(results: BenchmarkResults) -> list[str]:
 
 def _cost_table(results: BenchmarkResults) -> list[str]:
     labels, cost = _labels(results), results.seconds_per_gap
-    lines = ["| method | " + " | ".join(f"{label} ms" for label in labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    lines = _header("method", [f"{label} ms" for label in labels])
     for method in results.methods:
         lines.append(f"| {method.name} | " + " | ".join(f"{1000 * cost[method.name][label]:.0f}" for label in labels) + " |")
     return lines
@@ -116,7 +119,7 @@ def _cost_table(results: BenchmarkResults) -> list[str]:
 
 def _passes_table(results: BenchmarkResults) -> list[str]:
     labels = _labels(results)
-    lines = ["| passes | " + " | ".join(f"{label} ms" for label in labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    lines = _header("passes", [f"{label} ms" for label in labels])
     lines.append("| AR baseline | " + " | ".join(_cell(_median(results, "ar", label)) for label in labels) + " |")
     for passes, method in _passes_methods(results):
         lines.append(f"| {passes} | " + " | ".join(_cell(_median(results, method, label)) for label in labels) + " |")

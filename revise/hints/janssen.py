@@ -42,9 +42,9 @@ def janssen_fill_many(
     in `ar_fill_many`; its left side may read earlier gaps' fills). Gap samples are never read:
     the iteration starts from silence (as in the published method), or from `ar_filled` [N] when
     given: x's gaps filled by `ar_fill_many` at the same order and context, as the AR hint is.
-    From there 2-3 iterations score as 20 from silence do (MODEL_CARD.md). A gap with less than `order` samples of context on a side (a file's edge, or a
-    neighbouring gap) uses the order that side allows; with no context on a side it falls back to
-    the one-sided AR extrapolation.
+    From there 2-3 iterations score as 20 from silence do (MODEL_CARD.md). A gap with less than
+    `order` samples of context on a side (a file's edge, or a neighbouring gap) uses the order
+    that side allows; with no context on a side it falls back to the one-sided AR extrapolation.
     """
     if iterations < 1:
         raise ValueError(f"janssen needs at least one iteration, got {iterations}.")
