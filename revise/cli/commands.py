@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import math
 import sys
 from collections import Counter
@@ -123,35 +122,26 @@ def _check_inpaint_options(args: argparse.Namespace) -> None:
 
 
 def run_inpaint(args: argparse.Namespace) -> None:
-    from revise.audio import check_output_path, read_audio, write_audio
+    from revise.repair import file_dropouts, repair_file
 
     _check_inpaint_options(args)
-    if not args.dry_run:
-        check_output_path(args.output, [args.input], args.force)  # before any work: path and format
-        _warn_if_lossy(args.output)
-    audio = read_audio(args.input, allow_nonfinite=True)  # NaN left in is found by --detect or refused by inpaint
-    gaps = list(args.gap or [])
-    found = ""
-    if args.detect:
-        from revise.detect import find_dropouts
+    if args.dry_run:
+        dropouts, rate = file_dropouts(args.input)
+        print("\n".join(_dropout_table(dropouts, rate, args.input)))
+        return
+    model = None
+    if args.model is not None:  # else repair_file loads the shipped model, only if there is a gap to fill
+        from revise.checkpoint import load_model
 
-        dropouts = find_dropouts(audio.samples, audio.sample_rate)
-        if args.dry_run or not (dropouts or gaps):  # nothing to write
-            print("\n".join(_dropout_table(dropouts, audio.sample_rate, args.input)))
-            return
-        _check_fillable(dropouts, audio.sample_rate, args.input)
-        gaps += [d.as_gap(audio.sample_rate) for d in dropouts]
-        found = f"found {_count(dropouts)} in {args.input}; "
-
-    from revise.checkpoint import load_model
-    from revise.inpainting import inpaint
-
-    model = load_model(args.model)
+        model = load_model(args.model)
     candidates = CANDIDATES if args.fill in (None, "auto") else (args.fill,)
-    filled = inpaint(audio.samples, audio.sample_rate, gaps, passes=args.passes, model=model, schedule=args.schedule,
-                     candidates=candidates)
-    write_audio(args.output, filled, audio.sample_rate, _same_subtype(audio, args.input, args.output))
-    print(f"{found}filled {len(gaps)} gap(s) -> {args.output}")
+    repair = repair_file(args.input, args.output, args.gap or [], detect=args.detect, model=model,
+                         passes=args.passes, schedule=args.schedule, candidates=candidates, force=args.force)
+    found = f"found {_count(repair.dropouts)} in {args.input}; " if args.detect else ""
+    if repair.output is None:  # --detect found nothing and no --gap was given
+        print(_dropout_table([], repair.sample_rate, args.input)[0])
+        return
+    print(f"{found}filled {repair.gaps} gap(s) -> {args.output}")
 
 
 def _count(dropouts) -> str:
@@ -171,29 +161,6 @@ def _dropout_table(dropouts, sample_rate: int, source: Path) -> list[str]:
         start, end = math.floor(d.start / sample_rate * 1e4) / 1e4, math.ceil(d.end / sample_rate * 1e4) / 1e4
         rows.append(f"{start:10.4f} {end:10.4f} {1000 * (d.end - d.start) / sample_rate:8.2f}  {d.kind}")
     return rows + [f"{_count(dropouts)} in {source}; nothing written (--dry-run)."]
-
-
-def _check_fillable(dropouts, sample_rate: int, source: Path) -> None:
-    """NaN or infinite samples are found whatever their length; refuse a run too long to fill before any work."""
-    for d in dropouts:
-        if d.kind == "nonfinite" and (d.end - d.start) / sample_rate > MAX_GAP_SECONDS + 1e-9:
-            raise UsageError(f"{source} holds NaN or infinite samples from {d.start / sample_rate:.3f} s to "
-                             f"{d.end / sample_rate:.3f} s, longer than the {MAX_GAP_SECONDS:g} s revise can fill; "
-                             "repair or re-export the file.")
-
-
-def _warn_if_lossy(output: Path) -> None:
-    from revise.audio import LOSSY_FORMATS, audio_format
-
-    if audio_format(output)[0] in LOSSY_FORMATS:
-        logging.getLogger("revise").warning(
-            "%s is a lossy format: every sample is re-encoded, not only the gaps; write wav or flac to keep "
-            "the untouched samples bit-identical", output.name)
-
-
-def _same_subtype(audio, source: Path, output: Path) -> str | None:
-    """Keep the input's sample format when the output is the same kind of file."""
-    return audio.subtype if output.suffix.lower() == source.suffix.lower() else None
 
 
 def run_generate(args: argparse.Namespace) -> None:
