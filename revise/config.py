@@ -28,6 +28,12 @@ MAX_GENERATE_SECONDS = 600.0  # the longest generation in one call (the whole dr
 BENCHMARK_GAP_MS: tuple[float, ...] = (20.0, 50.0, 100.0, 200.0)
 BENCHMARK_PASSES: tuple[int, ...] = (0, 1, 2, 4, 8)
 BENCHMARK_GAPS_PER_CLIP = 4
+GENERATION_PROMPT_SECONDS = 10.0  # the generation benchmark's prompt, cut from each clip's start
+GENERATION_SECONDS = 8.0  # and the continuation it is compared over
+# Generation revises its seams only when asked (--passes 1): at a sample-aligned match the crossfade
+# leaves no measurable seam, and a revised seam's band above the model rate (noise at the band's
+# mean level) read as a click where the music's top band is momentarily quiet (README.md).
+GENERATION_PASSES = 0
 SILENT_RMS = 1e-3  # about -60 dBFS: audio this quiet is warned about, and skipped by the benchmark
 JANSSEN_ITERATIONS = 20  # AR re-estimations of the Janssen baseline, as in Mokrý & Rajmic's study
 # The fills inpainting chooses among on pseudo-gaps cut beside each gap (`revise.probe`), and the
@@ -166,6 +172,37 @@ class MatchConfig:
     def reach(self) -> int:
         """Samples on each side of a gap the search may read: its search plus the candidates' sides."""
         return self.search + self.context
+
+
+@dataclass(frozen=True)
+class ContinuationConfig:
+    """Generation from the prompt's own material (`revise.hints.continuation`), in seconds.
+
+    After the prompt's last sample, the continuation jumps back to a stretch of the prompt whose
+    `context` before it best matches the last `context` of what is written so far, and copies on
+    from there to the prompt's end; each jump picks among the `candidates` best matches (at least
+    `spacing` apart) by a seeded draw, and the pieces meet through a `crossfade`. Each piece is at
+    least `min_piece` long, so a prompt needs `context + min_piece` seconds at least.
+    """
+
+    context: float = 1.5
+    min_piece: float = 1.0
+    crossfade: float = 0.02
+    candidates: int = 3
+    spacing: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not (self.context > 0 and self.min_piece > 0 and self.crossfade > 0 and self.spacing > 0):
+            raise ValueError("continuation context, min_piece, crossfade and spacing must be positive seconds.")
+        if self.crossfade > min(self.context, self.min_piece):
+            raise ValueError("the continuation crossfade must be no longer than its context and its shortest piece.")
+        if self.candidates <= 0:
+            raise ValueError("continuation candidates must be positive.")
+
+    @property
+    def min_prompt(self) -> float:
+        """The shortest prompt, in seconds, that holds one context and one piece."""
+        return self.context + self.min_piece
 
 
 @dataclass(frozen=True)

@@ -50,14 +50,19 @@ def test_a_fourier_lstm_model_trains_exports_inpaints_and_generates(fourier_lstm
     np.testing.assert_array_equal(filled[end + margin :], original[end + margin :])
     assert np.abs(filled[start:end].astype(float)).max() > 0
 
-    generated = tmp_path / "more.wav"
-    code = main(["generate", "-o", str(generated), "--seconds", "0.5", "--prompt", str(source), "--model", str(model_dir)])
+    long_source, generated = tmp_path / "long.wav", tmp_path / "more.wav"
+    sf.write(str(long_source), synthetic_music(3.0, 22050, seed=7), 22050, subtype="PCM_24")
+    code = main(["generate", "-o", str(generated), "--seconds", "0.5", "--prompt", str(long_source), "--model",
+                 str(model_dir)])
     assert code == 0
     samples, rate = sf.read(str(generated))
-    assert rate == 22050 and len(samples) == len(original) + round(0.5 * 22050) and np.isfinite(samples).all()
-    prompt = sf.read(str(source))[0].mean(axis=1)  # the output starts with the prompt, mixed to mono
+    prompt = sf.read(str(long_source))[0]  # the output starts with the prompt, its channels kept
+    assert rate == 22050 and samples.shape == (len(prompt) + round(0.5 * 22050), 2) and np.isfinite(samples).all()
     np.testing.assert_allclose(samples[: len(prompt)], prompt, atol=2**-15)
     assert np.sqrt(np.mean(samples[len(prompt) :] ** 2)) > 1e-3  # and goes on with sound
+    code = main(["generate", "-o", str(generated), "--seconds", "0.5", "--prompt", str(source), "--model",
+                 str(model_dir), "--draft", "network", "--force"])
+    assert code == 0 and sf.read(str(generated))[0].ndim == 1  # the sampled network baseline runs too (mono)
 
 
 def test_export_stores_passes_and_schedule_and_inpaint_uses_them(fourier_lstm_run, tmp_path):

@@ -13,12 +13,21 @@ from collections import Counter
 from pathlib import Path
 
 from revise.cli.args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
-from revise.config import CANDIDATES, MAX_GAP_SECONDS, MAX_GENERATE_SECONDS, SCHEDULES, DetectConfig
+from revise.config import (
+    CANDIDATES,
+    GENERATION_PASSES,
+    MAX_GAP_SECONDS,
+    MAX_GENERATE_SECONDS,
+    SCHEDULES,
+    ContinuationConfig,
+    DetectConfig,
+)
 
 EXAMPLES = {
     "inpaint": "examples:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2\n"
                "  revise inpaint clip.wav --detect --dry-run\n  revise inpaint clip.wav -o fixed.wav --detect",
-    "generate": "example:\n  revise generate -o more.wav --seconds 4 --prompt intro.wav --passes 2 --seed 7",
+    "generate": "examples:\n  revise generate -o more.wav --seconds 8 --prompt intro.wav --seed 7\n"
+                "  revise generate -o more.wav --seconds 8    # continues the bundled example",
     "train": "example:\n  revise train --config configs/tiny.yaml --data-root my_music/",
     "export": "example:\n  revise export runs/tiny/checkpoints/last.ckpt my_model/",
 }
@@ -32,8 +41,9 @@ def _command(commands, name: str, help_text: str) -> argparse.ArgumentParser:
     )
 
 
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--passes", type=non_negative_int, help="revision passes (default: the model's, measured best)")
+def _add_model_options(parser: argparse.ArgumentParser,
+                       passes_help: str = "revision passes (default: the model's, measured best)") -> None:
+    parser.add_argument("--passes", type=non_negative_int, help=passes_help)
     parser.add_argument("--schedule", choices=SCHEDULES,
                         help="which frames each pass re-masks: all of them every pass, a shrinking centre "
                              "(keeps frames next to known audio), or alternating halves (default: the model's)")
@@ -62,17 +72,25 @@ def add_inpaint(commands) -> None:
 
 
 def add_generate(commands) -> None:
-    p = _command(commands, "generate", "Generate audio: the drafter writes, the reviser revises.")
+    p = _command(commands, "generate", "Continue a prompt: drafted from its own material, the seams revised.")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the audio")
     p.add_argument("--seconds", type=positive_float, required=True, help=f"seconds of new audio (at most {MAX_GENERATE_SECONDS:g})")
-    p.add_argument("--prompt", type=Path, help="a clip to continue; the output starts with it")
+    p.add_argument("--prompt", type=Path,
+                   help=f"a clip to continue, at least {ContinuationConfig().min_prompt:g} s; the output starts with it (default: the bundled "
+                        "example, revise/assets/example.flac)")
+    p.add_argument("--draft", choices=["similarity", "network"], default="similarity",
+                   help="similarity (default): carry the prompt on with its own material, at its rate and "
+                        "channels, the seams revised. network: BASELINE, the drafter network sampled frame by "
+                        "frame (mono)")
     p.add_argument("--join", choices=["crossfade", "naive"], default="crossfade",
-                   help="crossfade: windowed overlap-add (default). naive: BASELINE ONLY, frames butted "
-                        "end to end, to hear and measure the clicks the crossfade removes")
+                   help="crossfade: pieces and frames meet through a crossfade (default). naive: BASELINE ONLY, "
+                        "butted end to end, to hear and measure the clicks the crossfade removes")
     p.add_argument("--no-prompt-in-output", action="store_true", help="write only the continuation")
     p.add_argument("--seed", type=seed_int, default=0,
                    help="random seed for sampling; the same seed gives the same output (default 0)")
-    _add_model_options(p)
+    _add_model_options(p, f"revision passes over each seam where two pieces meet (default {GENERATION_PASSES}: "
+                          "the crossfaded draft, which measured as seamless); with --draft network, over the "
+                          "whole continuation (default: the model's)")
     p.set_defaults(run=run_generate)
 
 
@@ -166,15 +184,22 @@ def _dropout_table(dropouts, sample_rate: int, source: Path) -> list[str]:
 def run_generate(args: argparse.Namespace) -> None:
     from revise.audio import check_output_path, read_audio, write_audio
     from revise.checkpoint import load_model
-    from revise.generation import generate
+    from revise.generation import default_prompt, generate
 
     check_output_path(args.output, [args.prompt] if args.prompt else [], args.force)  # before any work
-    prompt = read_audio(args.prompt) if args.prompt is not None else None
-    model = load_model(args.model)
+    network_without_prompt = args.draft == "network" and args.prompt is None  # at the model's rate
+    model = load_model(args.model) if args.model is not None or network_without_prompt else None
+    if args.prompt is not None:
+        prompt = read_audio(args.prompt)
+    elif args.draft == "similarity":
+        prompt = default_prompt()
+    else:
+        prompt = None
     samples = prompt.samples if prompt else None
     rate = prompt.sample_rate if prompt else model.sample_rate
     audio = generate(args.seconds, samples, rate, passes=args.passes, model=model, seed=args.seed,
-                     schedule=args.schedule, join=args.join, include_prompt=not args.no_prompt_in_output)
+                     schedule=args.schedule, join=args.join, include_prompt=not args.no_prompt_in_output,
+                     draft=args.draft)
     write_audio(args.output, audio, rate)
     print(f"wrote {len(audio) / rate:.2f} s at {rate} Hz -> {args.output}")
 

@@ -1,0 +1,134 @@
+"""Causal similarity continuation: carry a prompt on from its own material.
+
+Music repeats (beats, bars, riffs, held chords), so the best guess at what follows a prompt is
+what followed the moment of the prompt that sounds most like its end. Written so far: y (the
+prompt, then the continuation). Each jump scores every stretch of the prompt by the normalised
+correlation of its `context` seconds with y's last `context` seconds (the mono mix),
+
+    score(d) = <x[d-c:d], y[-c:]> / sqrt(E(x[d-c:d]) * E(y[-c:])),
+
+draws one of the best `candidates` positions d (peaks at least `spacing` apart, weighted by
+score**SCORE_POWER, from a seeded generator), and copies x[d:] up to the prompt's end, every
+channel, its first `crossfade` seconds faded in over y's last ones. The correlation aligns the
+jump to the sample, so the pieces meet in phase, on the beat, at the prompt's own level, with
+its full band and its channels. Causal: it reads only the prompt and what it has written.
+Pure numpy/scipy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from revise.config import ContinuationConfig
+from revise.hints.autoregressive import extrapolate
+from revise.hints.similarity import MAX_GAIN, SCORE_POWER
+
+_TINY = 1e-12
+LEAD_ORDER_SECONDS = 0.004  # the AR model the first crossfade fades out of: 4 ms of memory (a 250 Hz period)
+LEAD_CONTEXT_ORDERS = 8  # fitted on this many orders of the prompt's end
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """audio: float64 [samples, C], the new samples only; joins: where pieces meet, in samples
+    from the continuation's start (the centre of each crossfade; the first is at 0, the prompt's end)."""
+
+    audio: np.ndarray
+    joins: tuple[int, ...]
+
+
+def continue_by_similarity(
+    prompt: np.ndarray, rate: int, samples: int, rng: np.random.Generator, config: ContinuationConfig
+) -> Continuation:
+    """Continue `prompt` (float [n, C]) by `samples` samples of its own material, at its rate.
+
+    Raises ValueError when the prompt is shorter than `config.min_prompt` seconds or silent.
+    """
+    x = np.asarray(prompt, dtype=np.float64)
+    context, piece, fade = (round(s * rate) for s in (config.context, config.min_piece, config.crossfade))
+    if x.ndim != 2 or len(x) < context + piece:
+        raise ValueError(f"the prompt is {len(x) / rate:.2f} s long; continuing a prompt from its own material "
+                         f"needs at least {config.min_prompt:g} s of it.")
+    mono = x.mean(axis=1)
+    energy = _window_energy(mono, context)[: len(x) - context - piece + 1]  # of x[j : j + context], j = d - context
+    if not (energy > _TINY).any():
+        raise ValueError("the prompt is silent; give a prompt with audible audio to continue.")
+    fade_in = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade) ** 2  # [fade]; fade_in + fade_out = 1
+    # The first piece fades in over a short one-sided AR prediction of the prompt, so the prompt's
+    # own samples stay exact; later pieces fade in over the end of the piece before them.
+    written = [ar_lead(x, fade, rate)]  # [fade, C]
+    joins, total, tail = [], fade, np.concatenate([x, written[0]])[-context:]
+    while total < samples:
+        start = _draw(mono, tail.mean(axis=1), energy, context, round(config.spacing * rate), config.candidates, rng)
+        copy = x[start - fade :].copy()  # [fade + piece, C]: its first `fade` samples overlap the last written
+        copy[:fade] = fade_in[:, None] * copy[:fade] + (1.0 - fade_in[:, None]) * written[-1][-fade:]
+        written[-1] = written[-1][:-fade]
+        joins.append(total - fade + fade // 2)
+        written.append(copy)
+        total += len(copy) - fade
+        tail = np.concatenate([tail[:-fade], copy])[-context:]
+    return Continuation(np.concatenate(written)[:samples], tuple(joins))
+
+
+def ar_lead(x: np.ndarray, count: int, rate: int) -> np.ndarray:
+    """The `count` samples after x [n, C] predicted by one-sided Burg AR per channel. [count, C]"""
+    order = max(2, round(LEAD_ORDER_SECONDS * rate))
+    context = x[-min(len(x), LEAD_CONTEXT_ORDERS * order) :]
+    return np.stack([extrapolate(context[:, c], count, order) for c in range(x.shape[1])], axis=1)
+
+
+def _draw(mono, template, energy, context: int, spacing: int, count: int, rng: np.random.Generator) -> int:
+    """The sample d where a copied piece starts: one of the `count` best-scoring positions, drawn."""
+    template_energy = float(template @ template)
+    correlation = fftconvolve(mono[: len(energy) + context - 1], template[::-1], "valid")  # [len(energy)]
+    score = np.where(energy > _TINY, correlation / np.sqrt(np.maximum(energy, _TINY) * max(template_energy, _TINY)),
+                     -np.inf)
+    picks = _best(score, count, spacing)
+    weights = np.maximum(score[picks], _TINY) ** SCORE_POWER
+    return int(picks[rng.choice(len(picks), p=weights / weights.sum())]) + context
+
+
+def _best(score: np.ndarray, count: int, spacing: int) -> np.ndarray:
+    """Indices of up to `count` best finite scores, each at least `spacing` from the others (at least one)."""
+    score = score.copy()
+    picks = []
+    for _ in range(count):
+        best = int(np.argmax(score))
+        if not np.isfinite(score[best]) or (picks and score[best] <= 0):
+            break
+        picks.append(best)
+        score[max(0, best - spacing) : best + spacing + 1] = -np.inf
+    return np.asarray(picks)
+
+
+def _window_energy(x: np.ndarray, width: int) -> np.ndarray:
+    """Sum of x**2 over each window [j, j + width). [len(x) - width + 1]"""
+    cumulative = np.concatenate([[0.0], np.cumsum(x**2)])
+    return cumulative[width:] - cumulative[:-width]
+
+
+def causal_match_fill(x: np.ndarray, start: int, end: int, context: int, search: int) -> np.ndarray | None:
+    """What followed the earlier stretch that best matches the `context` samples before a gap. [end - start]
+
+    Causal: reads only x[:start] (float [N]). The candidate continuations lie within `search`
+    samples before the gap and end before it; the best (normalised correlation of its own
+    `context` samples with the template) is scaled by its least-squares gain (at most MAX_GAIN).
+    None when the past holds no candidate (too little audio before the gap, or silence).
+    """
+    n = end - start
+    past = np.asarray(x[max(0, start - context - search - n) : start], dtype=np.float64)
+    template = past[-context:]
+    if len(past) < 2 * context + n or float(template @ template) <= _TINY:
+        return None
+    energy = _window_energy(past, context)[: len(past) - context - n + 1]  # windows j with j + context + n <= len
+    correlation = fftconvolve(past[: len(energy) + context - 1], template[::-1], "valid")
+    score = np.where(energy > _TINY, correlation / np.sqrt(np.maximum(energy, _TINY) * float(template @ template)),
+                     -np.inf)
+    best = int(np.argmax(score))
+    if not np.isfinite(score[best]) or score[best] <= 0:
+        return None
+    gain = min(correlation[best] / energy[best], MAX_GAIN)
+    return gain * past[best + context : best + context + n]
