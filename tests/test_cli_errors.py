@@ -312,7 +312,18 @@ CASES = {
                                                "{data}/clip.wav", "--gap", "0.5:0.6", "--seed", "3"],
                                               "--seed belongs with --benchmark"),
     "evaluate stream with a zero benchmark option": (["evaluate", "{data}/clip.wav", "--seed", "0"],
-                                                     "--seed belongs with --benchmark, not with AUDIO"),
+                                                     "--seed belongs with --benchmark or --generation, not with AUDIO"),
+    "evaluate generation with gap lengths": (["evaluate", "--generation", "{data}/music", "--out", "{out}/rep",
+                                              "--gap-ms", "20"], "--gap-ms belongs with --benchmark, not with "
+                                                                  "--generation"),
+    "evaluate generation of a missing folder": (["evaluate", "--generation", "{data}/nope", "--out", "{out}/rep"],
+                                                "does not exist"),
+    "evaluate generation too short": (["evaluate", "--generation", "{data}/music", "--out", "{out}/rep",
+                                       "--seconds", "0.5"], "--seconds at least 1"),
+    "evaluate seconds without generation": (["evaluate", "--benchmark", "{data}/music", "--out", "{out}/rep",
+                                             "--seconds", "3"], "--seconds belongs with --generation"),
+    "generate from a too short prompt": (["generate", "-o", "{out}/more.wav", "--seconds", "1", "--prompt",
+                                          "{data}/clip.wav", "--passes", "0"], "needs at least 2.5 s"),
 }
 
 

@@ -20,10 +20,18 @@ from revise.cli.args import (
     number_list,
     parse_gap,
     passes_list,
+    positive_float,
     sample_rate_int,
     seed_int,
 )
-from revise.config import BENCHMARK_GAP_MS, BENCHMARK_GAPS_PER_CLIP, BENCHMARK_PASSES, FrameConfig
+from revise.config import (
+    BENCHMARK_GAP_MS,
+    BENCHMARK_GAPS_PER_CLIP,
+    BENCHMARK_PASSES,
+    GENERATION_PROMPT_SECONDS,
+    GENERATION_SECONDS,
+    FrameConfig,
+)
 
 _FRAME = FrameConfig()  # the default frame grid, for files measured without --model
 
@@ -35,15 +43,22 @@ EPILOG = """modes:
   AUDIO                                            seam, level and flatness metrics of any file
   --benchmark DIR                                  cut seeded gaps into every clip of DIR, fill them with
                                                    zero, AR (Burg), Janssen, match (the similarity
-                                                   fill), ar+match (the mean of AR and match), passes 0
+                                                   fill), ar+match (the mean of AR and match), the causal
+                                                   ar-causal and match-causal, passes 0
                                                    and revise at each --passes, and write report.md,
                                                    results.json and PNG plots
+  --generation DIR                                 cut a prompt from every clip of DIR, continue it with
+                                                   revise, its unrevised draft, the sampled network draft,
+                                                   the naive join and a loop of the prompt's last bar, and
+                                                   compare each with the true continuation (report.md,
+                                                   results.json, spectrograms/)
 
 examples:
   revise evaluate --reference clean.wav --estimate filled.wav --gap 1.20:1.25 --gap 3.5:3.6
   revise evaluate generated.wav --prompt-seconds 2
   revise evaluate --benchmark my_clips/ --gap-ms 20,50,100,200 --passes 0,1,2,4,8 --out report/
-  revise evaluate --benchmark my_clips/ --rate 44100 --passes 1 --out report44/"""
+  revise evaluate --benchmark my_clips/ --rate 44100 --passes 1 --out report44/
+  revise evaluate --generation my_clips/ --prompt-seconds 10 --seconds 8 --out generation/"""
 
 
 DEFAULT_REPORT_DIR = Path("revise-benchmark")
@@ -52,9 +67,11 @@ DEFAULT_REPORT_DIR = Path("revise-benchmark")
 OPTIONS = {"--gap": "gap", "--frame-length": "frame_length", "--hop": "hop", "--prompt-seconds": "prompt_seconds",
            "--gap-ms": "gap_ms", "--passes": "passes", "--clips": "clips", "--gaps-per-clip": "gaps_per_clip",
            "--out": "out", "--model": "model", "--seed": "seed", "--force": "force", "--rate": "rate",
-           "--baselines": "baselines"}
+           "--baselines": "baselines", "--seconds": "seconds"}
+_BOTH = ("--benchmark", "--generation")
 OPTION_MODES = {"--gap": ("--reference/--estimate",), "--frame-length": ("AUDIO",), "--hop": ("AUDIO",),
-                "--prompt-seconds": ("AUDIO",), "--model": ("--benchmark", "AUDIO")}
+                "--prompt-seconds": ("AUDIO", "--generation"), "--model": (*_BOTH, "AUDIO"), "--clips": _BOTH,
+                "--out": _BOTH, "--seed": _BOTH, "--force": _BOTH, "--seconds": ("--generation",)}
 
 
 def _listed(values) -> str:
@@ -79,8 +96,13 @@ def add_evaluate(commands) -> None:
                    help=f"hop in samples at {_FRAME.sample_rate // 1000} kHz, or at --model's rate: the frame-boundary "
                         f"grid (default {_FRAME.hop_length}, or --model's)")
     p.add_argument("--prompt-seconds", type=non_negative_seconds, metavar="S",
-                   help="measure AUDIO after its first S seconds, with them as the reference")
+                   help="measure AUDIO after its first S seconds, with them as the reference; with --generation, "
+                        f"the prompt's length (default {GENERATION_PROMPT_SECONDS:g})")
     p.add_argument("--benchmark", type=Path, metavar="DIR", help="a folder of clips to benchmark every method on")
+    p.add_argument("--generation", type=Path, metavar="DIR",
+                   help="a folder of clips to benchmark generation on: each clip's start is the prompt")
+    p.add_argument("--seconds", type=positive_float, metavar="S",
+                   help=f"with --generation: seconds of continuation (default {GENERATION_SECONDS:g})")
     p.add_argument("--gap-ms", type=number_list, metavar="MS,MS,...",
                    help=f"gap lengths in milliseconds (default {_listed(BENCHMARK_GAP_MS)})")
     p.add_argument("--passes", type=passes_list, metavar="K,K,...",
@@ -97,7 +119,8 @@ def add_evaluate(commands) -> None:
     p.add_argument("--seed", type=seed_int, metavar="S",
                    help="seed for the gap positions (default 0)")
     p.add_argument("--baselines", type=name_list, metavar="NAME,...",
-                   help="the classical methods to run beside the model: zero, ar, janssen, match, ar+match "
+                   help="the classical methods to run beside the model: zero, ar, janssen, match, ar+match, "
+                        "ar-causal, match-causal "
                         "(default all; ar always runs, as the reference of every gain)")
     p.add_argument("--rate", type=sample_rate_int, metavar="HZ",
                    help="the rate every method fills and is scored at, e.g. 44100 to score the whole band of "
@@ -109,17 +132,20 @@ def add_evaluate(commands) -> None:
 def run_evaluate(args: argparse.Namespace) -> None:
     """Pick the mode from the arguments given and run it."""
     given = {"AUDIO": args.audio is not None, "--benchmark": args.benchmark is not None,
-             "--reference/--estimate": args.reference is not None or args.estimate is not None}
+             "--reference/--estimate": args.reference is not None or args.estimate is not None,
+             "--generation": args.generation is not None}
     modes = [name for name, present in given.items() if present]
     if len(modes) != 1:
-        raise UsageError("give exactly one of AUDIO, --reference with --estimate and --gap, or --benchmark DIR"
+        raise UsageError("give exactly one of AUDIO, --reference with --estimate and --gap, --benchmark DIR or "
+                         "--generation DIR"
                          + (f" (got {' and '.join(modes)})." if modes else "."))
     for option, dest in OPTIONS.items():
         value = getattr(args, dest)  # 0 is a given value too, so compare by identity
         if value is not None and value is not False and modes[0] not in OPTION_MODES.get(option, ("--benchmark",)):
             raise UsageError(f"{option} belongs with {' or '.join(OPTION_MODES.get(option, ('--benchmark',)))}, "
                              f"not with {modes[0]}.")
-    run = {"AUDIO": _run_stream, "--benchmark": _run_benchmark, "--reference/--estimate": _run_fill}[modes[0]]
+    run = {"AUDIO": _run_stream, "--benchmark": _run_benchmark, "--reference/--estimate": _run_fill,
+           "--generation": _run_generation}[modes[0]]
     run(args)
 
 
@@ -214,20 +240,12 @@ def _baselines(names: list[str] | None) -> list:
 
 
 def _run_benchmark(args: argparse.Namespace) -> None:
-    from revise.audio import check_folder_writable
     from revise.checkpoint import load_model
     from revise.evaluate.benchmark import find_clips, run_benchmark
     from revise.evaluate.report import markdown_report, write_report
 
     find_clips(args.benchmark)  # refuses a missing or empty folder before any work
-    args.out = args.out if args.out is not None else DEFAULT_REPORT_DIR
-    if args.out.exists() and not args.force:
-        raise UsageError(f"the report folder {args.out} already exists; pass --force to overwrite its report files.")
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"{args.out} is a file, not a folder; choose another --out.")
-    if not args.out.parent.resolve().is_dir():
-        raise UsageError(f"the folder {args.out.parent} does not exist; create it first or choose another --out.")
-    check_folder_writable(args.out if args.out.is_dir() else args.out.parent)
+    _check_report_folder(args)
     if args.clips == 0 or args.gaps_per_clip == 0:
         raise UsageError("--clips and --gaps-per-clip must be at least 1.")
     baselines = _baselines(args.baselines)
@@ -245,3 +263,42 @@ def _run_benchmark(args: argparse.Namespace) -> None:
     print(markdown_report(results))
     names = ", ".join(path.name for path in written)
     print(f"benchmark of {len(results.gaps)} gaps took {seconds:.1f} s; wrote {names} to {args.out}")
+
+
+def _check_report_folder(args: argparse.Namespace) -> None:
+    """Refuse an --out that cannot take the report, before any work; sets the default."""
+    from revise.audio import check_folder_writable
+
+    args.out = args.out if args.out is not None else DEFAULT_REPORT_DIR
+    if args.out.exists() and not args.force:
+        raise UsageError(f"the report folder {args.out} already exists; pass --force to overwrite its report files.")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"{args.out} is a file, not a folder; choose another --out.")
+    if not args.out.parent.resolve().is_dir():
+        raise UsageError(f"the folder {args.out.parent} does not exist; create it first or choose another --out.")
+    check_folder_writable(args.out if args.out.is_dir() else args.out.parent)
+
+
+def _run_generation(args: argparse.Namespace) -> None:
+    from revise.checkpoint import load_model
+    from revise.evaluate.benchmark import find_clips
+    from revise.evaluate.generation import run_generation_benchmark
+    from revise.evaluate.generation_report import generation_markdown, write_generation_report
+
+    find_clips(args.generation)
+    _check_report_folder(args)
+    if args.clips == 0:
+        raise UsageError("--clips must be at least 1.")
+    prompt = GENERATION_PROMPT_SECONDS if args.prompt_seconds is None else args.prompt_seconds
+    seconds = GENERATION_SECONDS if args.seconds is None else args.seconds
+    if prompt <= 0 or seconds < 1.0:
+        raise UsageError("--prompt-seconds must be above 0 and --seconds at least 1 (levels are per second).")
+    model = load_model(args.model)
+    began = time.perf_counter()
+    results = run_generation_benchmark(args.generation, model, prompt, seconds, args.seed or 0,
+                                       max_clips=args.clips, progress=True)
+    results.settings["model_path"] = str(args.model) if args.model else "default"
+    written = write_generation_report(results, args.out)
+    print(generation_markdown(results))
+    print(f"generation benchmark of {len(results.clips)} clips took {time.perf_counter() - began:.1f} s; "
+          f"wrote {len(written)} files to {args.out}")

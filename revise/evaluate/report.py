@@ -37,17 +37,17 @@ def write_report(results: BenchmarkResults, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [
-        _atomic(out / "report.md", markdown_report(results).encode()),
-        _atomic(out / "results.json", (json.dumps(_rounded(results.to_json()), indent=1) + "\n").encode()),
-        _atomic(out / "metrics_vs_gap.png", _png(_plot_metrics_vs_gap(results))),
-        _atomic(out / "snr_vs_passes.png", _png(_plot_snr_vs_passes(results))),
+        write_atomic(out / "report.md", markdown_report(results).encode()),
+        write_atomic(out / "results.json", (json.dumps(rounded(results.to_json()), indent=1) + "\n").encode()),
+        write_atomic(out / "metrics_vs_gap.png", png_bytes(_plot_metrics_vs_gap(results))),
+        write_atomic(out / "snr_vs_passes.png", png_bytes(_plot_snr_vs_passes(results))),
     ]
     if results.worst_seam is not None:
-        written.append(_atomic(out / "worst_seam.png", _png(_plot_worst_seam(results.worst_seam))))
+        written.append(write_atomic(out / "worst_seam.png", png_bytes(_plot_worst_seam(results.worst_seam))))
     return written
 
 
-def _atomic(path: Path, data: bytes) -> Path:
+def write_atomic(path: Path, data: bytes) -> Path:
     temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
     try:
         temp.write_bytes(data)
@@ -57,14 +57,14 @@ def _atomic(path: Path, data: bytes) -> Path:
     return path
 
 
-def _rounded(value: Any) -> Any:
+def rounded(value: Any) -> Any:
     """Floats rounded to 6 decimals (None for NaN or infinity) all through nested lists and dicts."""
     if isinstance(value, float):
         return round(value, 6) if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {key: _rounded(item) for key, item in value.items()}
+        return {key: rounded(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_rounded(item) for item in value]
+        return [rounded(item) for item in value]
     return value
 
 
@@ -201,7 +201,7 @@ def markdown_report(results: BenchmarkResults) -> str:
     return "\n".join(lines)
 
 
-def _png(figure: Figure) -> bytes:
+def png_bytes(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure)
     figure.savefig(buffer, format="png", dpi=110)
