@@ -4,8 +4,9 @@ A fill takes window float [n] or [n, B] at `rate` (B windows sharing one gap lay
 together as channels) and gaps as (start, end) sample pairs, and returns float64 of the window's
 shape with the gaps filled. Zero fill, the two-sided Burg AR fill, gap-wise Janssen (iterated AR
 estimation and least-squares interpolation), the similarity fill alone (the best-matching stretch
-of the window, cut in at the gap edges) and the mean of the AR and similarity fills are the
-classical baselines (all but Janssen built by `revise.hints.build.window_hints` as the model's hints are); the
+of the window, cut in at the gap edges), the mean of the AR and similarity fills, and two causal
+fills that see only the audio before a gap (one-sided Burg AR; the continuation of the best
+earlier match) are the classical baselines (all but Janssen built by `revise.hints.build.window_hints` as the model's hints are); the
 model methods run the real `revise.inpainting.inpaint` (draft, revision passes, the choice among
 fills on pseudo-gaps, crossfade splice),
 so the benchmark measures exactly what users get.
@@ -20,12 +21,14 @@ from typing import Literal
 import numpy as np
 
 from revise.config import CANDIDATES, ARConfig, FrameConfig, MatchConfig, ScheduleName
+from revise.hints.autoregressive import extrapolate
 from revise.hints.build import Hints, window_hints
+from revise.hints.continuation import causal_match_fill
 from revise.hints.janssen import janssen_fill_many
 from revise.inpainting import inpaint
 from revise.nn.model import RevisionModel
 
-MethodKind = Literal["zero", "ar", "janssen", "match", "ar+match", "revise"]
+MethodKind = Literal["zero", "ar", "janssen", "match", "ar+match", "ar-causal", "match-causal", "revise"]
 AR_REFERENCE_RATE = FrameConfig().sample_rate  # ARConfig's defaults are stated at the default model rate
 
 
@@ -60,7 +63,8 @@ class Method:
         return CANDIDATES if self.guard and self.passes != 0 else ("revise",)
 
 
-BASELINES = (Method("zero"), Method("ar"), Method("janssen"), Method("match"), Method("ar+match"))
+BASELINES = (Method("zero"), Method("ar"), Method("janssen"), Method("match"), Method("ar+match"), Method("ar-causal"),
+             Method("match-causal"))
 
 
 def benchmark_methods(
@@ -82,6 +86,8 @@ def fill(method: Method, window: np.ndarray, gaps: list[tuple[int, int]], rate: 
         return model_fill(window, gaps, rate, model, method.passes, method.schedule, method.candidates)
     if method.kind == "janssen":
         return janssen_baseline(window, gaps, rate, model)
+    if method.kind in ("ar-causal", "match-causal"):
+        return causal_baseline(method.kind, window, gaps, rate, model)
     hints = baseline_hints(window, gaps, rate, model, with_match=method.kind != "ar")
     if method.kind == "ar":
         filled = hints.ar
@@ -116,6 +122,25 @@ def janssen_baseline(window: np.ndarray, gaps: list[tuple[int, int]], rate: int,
     ar, _ = baseline_settings(rate, model)
     filled = np.stack([janssen_fill_many(column, gaps, ar.order, ar.context) for column in _columns(window).T], axis=1)
     return filled.reshape(np.shape(window))
+
+
+def causal_baseline(kind: str, window: np.ndarray, gaps: list[tuple[int, int]], rate: int,
+                    model: RevisionModel) -> np.ndarray:
+    """Baselines that see only the audio before each gap, as a real-time concealer does: "ar-causal",
+    one-sided Burg extrapolation of the AR baseline's left context; "match-causal", the continuation
+    of the best-matching earlier stretch (the similarity baseline's context, searching its reach
+    before the gap), falling back to ar-causal where the past holds no match. window [n] or [n, B]
+    -> float64, same shape; gaps filled left to right, each from the audio (and fills) before it."""
+    ar, match = baseline_settings(rate, model)
+    out = _columns(window).copy()
+    for column in out.T:
+        for start, end in gaps:
+            column[start:end] = 0.0
+        for start, end in gaps:
+            guess = causal_match_fill(column, start, end, match.context, match.search) if kind == "match-causal" else None
+            column[start:end] = guess if guess is not None else extrapolate(
+                column[max(0, start - ar.context) : start], end - start, ar.order)
+    return out.reshape(np.shape(window))
 
 
 def baseline_hints(
