@@ -136,7 +136,7 @@ def _rows(manifest: Path) -> Iterator[tuple[str, str, list[Gap]]]:
 
 def _csv_rows(manifest: Path) -> Iterator[tuple[str, str, list[Gap]]]:
     """Rows of a CSV with a `path` column and a `gaps` column like `1.2:1.3;4.0:4.05` (empty: none)."""
-    with manifest.open(newline="", encoding="utf-8") as handle:
+    with manifest.open(newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's CSV starts with a BOM
         reader = csv.DictReader(handle)
         columns = [name.strip() for name in reader.fieldnames or []]
         if "path" not in columns:

@@ -92,12 +92,14 @@ def test_a_folder_is_mirrored_with_every_sample_outside_the_dropouts_kept(music,
     assert "sub/b.flac" in printed and "3 file(s): 3 repaired" in printed
 
 
-@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+@pytest.mark.parametrize("kind", ["csv", "csv from a spreadsheet", "jsonl"])
 def test_a_manifest_gives_each_file_its_gaps_relative_to_its_folder(music, tmp_path, model, capsys, kind):
     rows = [("a.wav", [(0.5, 0.52)]), ("sub/c.wav", [(0.5, 0.52), (0.8, 0.81)])]
-    manifest = music / f"gaps.{kind}"
-    if kind == "csv":
-        manifest.write_text("path,gaps\n" + "".join(f"{p},{';'.join(f'{s}:{e}' for s, e in g)}\n" for p, g in rows))
+    manifest = music / f"gaps.{kind.split()[0]}"
+    if kind.startswith("csv"):
+        bom = "\ufeff" if "spreadsheet" in kind else ""  # Excel writes UTF-8 CSV with a byte-order mark
+        manifest.write_text(bom + "path,gaps\n" + "".join(f"{p},{';'.join(f'{s}:{e}' for s, e in g)}\n" for p, g in rows),
+                            encoding="utf-8")
     else:
         manifest.write_text("".join(json.dumps({"path": p, "gaps": g}) + "\n" for p, g in rows))
     out = tmp_path / "out"
