@@ -255,7 +255,10 @@ class TrainConfig:
     scattered_frames: float = 0.05  # fraction of extra single frames masked
     unroll_passes: int = 2  # reviser passes unrolled in training (train as you infer)
     accelerator: str = "auto"
-    devices: int | str = "auto"
+    devices: int | str = "auto"  # per machine
+    # Machines training together (Lightning's Trainer(num_nodes)): each runs `revise train` with the
+    # same config, started by a cluster launcher (SLURM, torchrun) that sets the rendezvous variables
+    num_nodes: int = 1
     threads: int | None = None  # torch CPU threads; 1 avoids oversubscription on a busy small machine
     precision: str = "32-true"
     output_dir: str = "runs/default"
@@ -268,6 +271,8 @@ class TrainConfig:
             raise ValueError("train.unroll_passes must be at least 1.")
         if self.val_every_steps <= 0 or self.checkpoint_every <= 0 or (self.threads is not None and self.threads <= 0):
             raise ValueError("train.val_every_steps, train.checkpoint_every and train.threads (when set) must be positive.")
+        if self.num_nodes < 1:
+            raise ValueError(f"train.num_nodes must be at least 1 (machines training together), got {self.num_nodes}.")
         if min(self.input_noise, self.stft_weight, self.drafter_stft_weight, self.gradient_clip) < 0:
             raise ValueError("train.input_noise, the STFT weights and train.gradient_clip must be >= 0.")
         if self.max_span_seconds <= 0 or not 0.0 <= self.scattered_frames < 1.0:

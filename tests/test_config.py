@@ -51,6 +51,8 @@ def test_the_shipped_model_can_start_a_run_of_these_configs(name):
         ({"frame": {"encoding": "wav"}}, "frame.encoding"),
         ({"model": {"rnn": "transformer"}}, "model.rnn"),
         ({"data": {"root": 3}}, "data.root"),
+        ({"train": {"num_nodes": "two"}}, "train.num_nodes"),
+        ({"train": {"num_nodes": 0}}, "train.num_nodes"),
         ({"model": 8}, "model"),
     ],
 )
@@ -82,3 +84,13 @@ def test_good_config_values_are_read_and_missing_ones_keep_defaults(tmp_path):
     assert config.train.learning_rate == 1.0 and isinstance(config.train.learning_rate, float)
     assert config.train.max_minutes == 2.0 and config.model.rnn == "lstm"
     assert config.frame == Config().frame and config.train.batch_size == Config().train.batch_size
+
+
+def test_num_nodes_reaches_the_lightning_trainer(tmp_path):
+    """Training across machines is Lightning's: the config's train.num_nodes must be what the Trainer runs with."""
+    path = write_yaml(tmp_path / "nodes.yaml", {"train": {"num_nodes": 3, "accelerator": "cpu", "devices": 1,
+                                                         "output_dir": str(tmp_path / "run")}})
+    trainer = train_run.build_trainer(load_config(path), tmp_path / "run" / "checkpoints")
+    assert trainer.num_nodes == 3 and trainer.strategy.num_nodes == 3
+    default = write_yaml(tmp_path / "one.yaml", {"train": {"accelerator": "cpu", "output_dir": str(tmp_path / "run")}})
+    assert train_run.build_trainer(load_config(default), tmp_path / "run" / "checkpoints").num_nodes == 1

@@ -12,16 +12,12 @@ class UsageError(ValueError):
 
 def parse_gap(text: str) -> tuple[float, float]:
     """'1.2:1.3' -> (1.2, 1.3) in seconds."""
-    parts = text.split(":")
+    from revise.batch import gap_from_text  # the one gap syntax, shared with batch manifests
+
     try:
-        if len(parts) != 2:
-            raise ValueError
-        start, end = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"gap {text!r} is malformed; write START:END in seconds, e.g. 1.2:1.3") from None
-    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start:
-        raise argparse.ArgumentTypeError(f"gap {text!r} is malformed; it needs 0 <= START < END, both finite")
-    return start, end
+        return gap_from_text(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _number(text: str, kind: type, what: str, valid, requirement: str):
@@ -37,6 +33,10 @@ def _number(text: str, kind: type, what: str, valid, requirement: str):
 
 def non_negative_int(text: str) -> int:
     return _number(text, int, "a whole number", lambda v: v >= 0, "0 or more")
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, "a whole number", lambda v: v >= 1, "1 or more")
 
 
 def sample_rate_int(text: str) -> int:

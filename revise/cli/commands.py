@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from revise.cli.args import UsageError, non_negative_int, parse_gap, positive_float, seed_int
+from revise.cli.args import UsageError, non_negative_int, parse_gap, positive_float, positive_int, seed_int
 from revise.config import (
     CANDIDATES,
     GENERATION_PASSES,
@@ -25,7 +25,9 @@ from revise.config import (
 
 EXAMPLES = {
     "inpaint": "examples:\n  revise inpaint clip.wav -o fixed.wav --gap 1.20:1.25 --gap 3.5:3.6 --passes 2\n"
-               "  revise inpaint clip.wav --detect --dry-run\n  revise inpaint clip.wav -o fixed.wav --detect",
+               "  revise inpaint clip.wav --detect --dry-run\n  revise inpaint clip.wav -o fixed.wav --detect\n"
+               "  revise inpaint recordings/ -o repaired/ --detect --jobs 2\n"
+               "  revise inpaint gaps.csv -o repaired/ --scheduler tcp://host:8786",
     "generate": "examples:\n  revise generate -o more.wav --seconds 8 --prompt intro.wav --seed 7\n"
                 "  revise generate -o more.wav --seconds 8    # continues the bundled example",
     "train": "example:\n  revise train --config configs/tiny.yaml --data-root my_music/",
@@ -53,8 +55,13 @@ def _add_model_options(parser: argparse.ArgumentParser,
 
 def add_inpaint(commands) -> None:
     p = _command(commands, "inpaint", "Fill gaps in an audio file so nobody hears where they were.")
-    p.add_argument("input", type=Path, help="audio file to repair (wav, flac, ogg; any rate and channel count)")
-    p.add_argument("-o", "--output", type=Path, help="where to write the repaired file (needed unless --dry-run)")
+    p.add_argument("input", type=Path,
+                   help="audio file to repair (wav, flac, ogg; any rate and channel count), or for a batch a folder "
+                        "of them or a manifest (.csv with columns path,gaps, gaps like 1.2:1.3;4.0:4.05; or "
+                        '.jsonl lines like {"path": "a.wav", "gaps": [[1.2, 1.3]]})')
+    p.add_argument("-o", "--output", type=Path,
+                   help="where to write the repaired file (needed unless --dry-run); for a batch, the folder to "
+                        "write into, mirroring the input's layout, with summary.json")
     p.add_argument("--gap", type=parse_gap, action="append", metavar="START:END",
                    help=f"a gap in seconds, e.g. 1.2:1.3; repeat for several gaps (each at most {MAX_GAP_SECONDS:g} s)")
     p.add_argument("--fill", choices=["auto", *CANDIDATES],
@@ -67,6 +74,11 @@ def add_inpaint(commands) -> None:
                         "infinite samples")
     p.add_argument("--dry-run", action="store_true",
                    help="with --detect: list the dropouts found (start, end, length, kind) and write nothing")
+    p.add_argument("--jobs", type=positive_int,
+                   help="a batch: files repaired at once, each worker process loading the model once (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a batch: run it on the Dask cluster of this scheduler, e.g. tcp://host:8786 "
+                        "(pip install 'revise[distributed]')")
     _add_model_options(p)
     p.set_defaults(run=run_inpaint)
 
@@ -125,6 +137,9 @@ _FILL_OPTIONS = {"-o": "output", "--gap": "gap", "--passes": "passes", "--schedu
 
 
 def _check_inpaint_options(args: argparse.Namespace) -> None:
+    if args.jobs is not None or args.scheduler is not None:
+        raise UsageError(f"--jobs and --scheduler run a batch; {args.input} is not a folder or a manifest "
+                         "(.csv, .jsonl).")
     if args.dry_run:
         if not args.detect:
             raise UsageError("--dry-run lists the dropouts that --detect finds; add --detect.")
@@ -139,9 +154,13 @@ def _check_inpaint_options(args: argparse.Namespace) -> None:
         raise UsageError("give the file to write the repaired audio to with -o OUTPUT.")
 
 
-def run_inpaint(args: argparse.Namespace) -> None:
+def run_inpaint(args: argparse.Namespace) -> int | None:
+    from revise.cli.batch import is_batch, run_batch
     from revise.repair import file_dropouts, repair_file
 
+    candidates = CANDIDATES if args.fill in (None, "auto") else (args.fill,)
+    if is_batch(args.input):
+        return run_batch(args, candidates)
     _check_inpaint_options(args)
     if args.dry_run:
         dropouts, rate = file_dropouts(args.input)
@@ -152,7 +171,6 @@ def run_inpaint(args: argparse.Namespace) -> None:
         from revise.checkpoint import load_model
 
         model = load_model(args.model)
-    candidates = CANDIDATES if args.fill in (None, "auto") else (args.fill,)
     repair = repair_file(args.input, args.output, args.gap or [], detect=args.detect, model=model,
                          passes=args.passes, schedule=args.schedule, candidates=candidates, force=args.force)
     found = f"found {_count(repair.dropouts)} in {args.input}; " if args.detect else ""

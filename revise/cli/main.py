@@ -53,14 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(_attach_dash_values(sys.argv[1:] if argv is None else list(argv)))
     _configure_logging(args.verbose)
     try:
-        args.run(args)
+        code = args.run(args)  # a batch returns 1 when some file failed
     except ValueError as error:  # every user-facing problem is a ValueError subclass
         print(f"revise: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("revise: interrupted; no output was written.", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

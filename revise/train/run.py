@@ -53,6 +53,7 @@ def build_trainer(config: Config, checkpoints: Path) -> L.Trainer:
         max_time=timedelta(minutes=train.max_minutes) if train.max_minutes else None,
         accelerator=train.accelerator,
         devices=train.devices,
+        num_nodes=train.num_nodes,
         precision=train.precision,
         gradient_clip_val=train.gradient_clip,
         val_check_interval=min(train.val_every_steps, train.max_steps),
