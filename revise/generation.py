@@ -22,13 +22,14 @@ import numpy as np
 from revise.audio import Audio, read_audio, to_float
 from revise.config import GENERATION_PASSES, MAX_GENERATE_SECONDS, SILENT_RMS, ContinuationConfig, ScheduleName
 from revise.hints.continuation import continue_by_similarity
-from revise.sampling import Join, generate_sampled, soft_limit
 
 log = logging.getLogger(__name__)
 
 Draft = Literal["similarity", "network"]
+Join = Literal["crossfade", "naive"]
 EXAMPLE = Path(__file__).parent / "assets" / "example.flac"  # continued when no prompt is given
 SEAM_GAP_SECONDS = 0.02  # the gap revised where two pieces meet: the crossfade's length
+LIMITER_KNEE = 0.9  # generated peaks above this are bent smoothly below full scale instead of clipped
 
 
 def generate(
@@ -61,6 +62,8 @@ def generate(
     if draft not in typing.get_args(Draft):
         raise ValueError(f"draft must be 'similarity' or 'network', got {draft!r}.")
     if draft == "network":
+        from revise.sampling import generate_sampled  # torch: only the network baseline needs it
+
         return generate_sampled(seconds, prompt, sample_rate, passes, model, seed, schedule, join, include_prompt)
     if prompt is None:
         audio = default_prompt()
@@ -140,3 +143,19 @@ def revise_seams(
         return audio
     seconds = [((s + 0.25) / rate, (e - 0.25) / rate) for s, e in gaps]  # maps back to exactly [s, e)
     return inpaint(audio, rate, seconds, passes=passes, model=model, schedule=schedule)
+
+
+def soft_limit(x: np.ndarray, knee: float = LIMITER_KNEE) -> np.ndarray:
+    """Leave |x| <= knee alone and bend larger peaks smoothly (tanh) towards full scale.
+
+    Only peaks are touched, never the level: sampled Gaussian texture has a higher crest factor
+    than mastered music, and a loud prompt's continuation would otherwise clip now and then.
+    The result stays within the largest 16-bit sample, 1 - 2**-15.
+    """
+    over = np.abs(x) > knee
+    if not over.any():
+        return x
+    out = x.copy()
+    excess = (np.abs(x[over]) - knee) / (1.0 - knee)
+    out[over] = np.sign(x[over]) * np.minimum(knee + (1.0 - knee) * np.tanh(excess), 1.0 - 2.0**-15)
+    return out

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import typing
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
@@ -37,10 +36,9 @@ from revise.dsp.framing import (
     synthesise,
 )
 from revise.dsp.splice import splice
+from revise.generation import Join, soft_limit
 from revise.nn.model import RevisionModel
 from revise.revision.loops import draft, revise
-
-Join = Literal["crossfade", "naive"]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,6 @@ NO_PROMPT_RMS = 0.13  # innovation level without a prompt: the corpus's median R
 NO_PROMPT_CORNER_HZ = 500.0  # the no-prompt innovation spectrum falls 6 dB per octave above this
 NO_PROMPT_SECONDS = 1.0  # without a prompt, generation continues this much seeded noise (then dropped)
 LOUD_QUANTILE = 0.95  # drafted predictions are held below the energy of the prompt's loudest 5% of frames
-LIMITER_KNEE = 0.9  # generated peaks above this are bent smoothly below full scale instead of clipped
 # The reviser is trained for gap SNR, so where it cannot predict it returns something near the
 # conditional mean, quieter than music: on a loud prompt one pass left generation far quieter than
 # the draft (MODEL_CARD.md). Revised frames are brought back to the draft's level, smoothed over this many frames.
@@ -260,22 +257,6 @@ def _default_noise(frame: FrameConfig, samples: int, rms: float, generator: torc
     """The seeded start of a generation without a prompt: Gaussian noise of `_default_power`. [1, samples]"""
     white = torch.randn(1, 1, samples + frame.frame_length - 1, generator=generator, dtype=torch.float64)
     return (rms * torch.nn.functional.conv1d(white, _shaping(_default_power(frame)).view(1, 1, -1))[0]).float()
-
-
-def soft_limit(x: np.ndarray, knee: float = LIMITER_KNEE) -> np.ndarray:
-    """Leave |x| <= knee alone and bend larger peaks smoothly (tanh) towards full scale.
-
-    Only peaks are touched, never the level: sampled Gaussian texture has a higher crest factor
-    than mastered music, and a loud prompt's continuation would otherwise clip now and then.
-    The result stays within the largest 16-bit sample, 1 - 2**-15.
-    """
-    over = np.abs(x) > knee
-    if not over.any():
-        return x
-    out = x.copy()
-    excess = (np.abs(x[over]) - knee) / (1.0 - knee)
-    out[over] = np.sign(x[over]) * np.minimum(knee + (1.0 - knee) * np.tanh(excess), 1.0 - 2.0**-15)
-    return out
 
 
 def _mono_prompt(prompt, sample_rate) -> np.ndarray | None:

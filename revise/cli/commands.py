@@ -201,12 +201,14 @@ def _dropout_table(dropouts, sample_rate: int, source: Path) -> list[str]:
 
 def run_generate(args: argparse.Namespace) -> None:
     from revise.audio import check_output_path, read_audio, write_audio
-    from revise.checkpoint import load_model
     from revise.generation import default_prompt, generate
 
     check_output_path(args.output, [args.prompt] if args.prompt else [], args.force)  # before any work
-    network_without_prompt = args.draft == "network" and args.prompt is None  # at the model's rate
-    model = load_model(args.model) if args.model is not None or network_without_prompt else None
+    model = None  # loaded only when used: the similarity draft alone needs no torch
+    if args.model is not None or (args.draft == "network" and args.prompt is None):  # the latter: the model's rate
+        from revise.checkpoint import load_model
+
+        model = load_model(args.model)
     if args.prompt is not None:
         prompt = read_audio(args.prompt)
     elif args.draft == "similarity":
