@@ -180,9 +180,9 @@ class ContinuationConfig:
 
     After the prompt's last sample, the continuation jumps back to a stretch of the prompt whose
     `context` before it best matches the last `context` of what is written so far, and copies on
-    from there to the prompt's end; each jump picks among the `candidates` best matches (at least
-    `spacing` apart) by a seeded draw, and the pieces meet through a `crossfade`. Each piece is at
-    least `min_piece` long, so a prompt needs `context + min_piece` seconds at least.
+    from there for a drawn length, at least `min_piece` and at most to the prompt's end; each jump
+    picks among the `candidates` best matches (at least `spacing` apart) by a seeded draw, and the
+    pieces meet through a `crossfade`. A prompt needs `context + min_piece` seconds at least.
     """
 
     context: float = 1.5

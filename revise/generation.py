@@ -68,7 +68,7 @@ def generate(
     if prompt is None:
         audio = default_prompt()
         prompt, sample_rate = audio.samples, audio.sample_rate
-    x = _checked_prompt(prompt, sample_rate)
+    x = _checked_prompt(prompt, sample_rate, config)
     out, _ = continue_prompt(x, sample_rate, seconds, passes, model, seed, schedule, join, config)
     out = out.astype(np.float32) if include_prompt else out[len(x) :].astype(np.float32)
     return out.reshape(-1) if np.ndim(prompt) == 1 else out
@@ -106,7 +106,7 @@ def default_prompt() -> Audio:
     return audio
 
 
-def _checked_prompt(prompt: np.ndarray, sample_rate: int | None) -> np.ndarray:
+def _checked_prompt(prompt: np.ndarray, sample_rate: int | None, config: ContinuationConfig) -> np.ndarray:
     """The prompt as float64 [samples, channels], refused in one sentence when unusable."""
     if sample_rate is None or sample_rate <= 0:
         raise ValueError("a prompt needs its sample_rate, a positive number of Hz.")
@@ -114,12 +114,26 @@ def _checked_prompt(prompt: np.ndarray, sample_rate: int | None) -> np.ndarray:
     if array.ndim not in (1, 2) or array.shape[0] == 0:
         raise ValueError(f"the prompt must be [samples] or [samples, channels] with samples > 0, got {array.shape}.")
     x = to_float(array.reshape(array.shape[0], -1)).astype(np.float64)
-    if not np.isfinite(x).all():
-        raise ValueError("the prompt holds NaN or infinite samples.")
-    if float(np.sqrt(np.mean(x**2))) < SILENT_RMS:
-        raise ValueError("the prompt is silent or nearly (below -60 dBFS); give a prompt with audible music to "
-                         "continue.")
+    problem = prompt_problem(x, sample_rate, config)
+    if problem:
+        raise ValueError(problem)
     return x
+
+
+def prompt_problem(x: np.ndarray, rate: int, config: ContinuationConfig = ContinuationConfig()) -> str | None:
+    """Why the prompt x (float [n, C]) cannot be continued, in one sentence, or None."""
+    needed = round(config.context * rate) + round(config.min_piece * rate)
+    if not np.isfinite(x).all():
+        return "the prompt holds NaN or infinite samples."
+    if len(x) < needed:
+        return (f"the prompt is {len(x) / rate:.3f} s long; continuing a prompt from its own material needs at "
+                f"least {needed / rate:.3f} s of it.")
+    if float(np.sqrt(np.mean(x**2))) < SILENT_RMS:
+        return "the prompt is silent or nearly (below -60 dBFS); give a prompt with audible music to continue."
+    if float(np.sqrt(np.mean(x[-round(config.context * rate) :] ** 2))) < SILENT_RMS:
+        return (f"the prompt's last {config.context:g} s are silent or nearly (below -60 dBFS), and the "
+                "continuation follows on from them; end the prompt where the music still sounds.")
+    return None
 
 
 def revise_seams(

@@ -18,6 +18,7 @@ import torch
 
 from revise.audio import read_audio, to_float
 from revise.checkpoint import load_model
+from revise.config import GENERATION_PASSES
 from revise.generation import generate
 
 
@@ -57,7 +58,8 @@ def main() -> None:
     model = load_model(args.model)
     prompt, rate = load_prompt(args.prompt)
     print(f"{args.threads} threads; {args.seconds:g} s generated after a {len(prompt) / rate:g} s prompt at "
-          f"{rate} Hz x{prompt.shape[1]}; the model's default passes {model.revision.passes}")
+          f"{rate} Hz x{prompt.shape[1]}; generation's default passes {GENERATION_PASSES} (the network "
+          f"baseline's: the model's {model.revision.passes})")
     print(f"{'draft':>10} {'passes':>6} {'seconds':>8} {'RTF':>7}")
     for draft in args.draft:
         for passes in args.passes:

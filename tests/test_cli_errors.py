@@ -319,11 +319,11 @@ CASES = {
     "evaluate generation of a missing folder": (["evaluate", "--generation", "{data}/nope", "--out", "{out}/rep"],
                                                 "does not exist"),
     "evaluate generation too short": (["evaluate", "--generation", "{data}/music", "--out", "{out}/rep",
-                                       "--seconds", "0.5"], "--seconds at least 1"),
+                                       "--seconds", "0.5"], "--seconds must be at least 1"),
     "evaluate seconds without generation": (["evaluate", "--benchmark", "{data}/music", "--out", "{out}/rep",
                                              "--seconds", "3"], "--seconds belongs with --generation"),
     "generate from a too short prompt": (["generate", "-o", "{out}/more.wav", "--seconds", "1", "--prompt",
-                                          "{data}/clip.wav", "--passes", "0"], "needs at least 2.5 s"),
+                                          "{data}/clip.wav", "--passes", "0"], "needs at least 2.500 s"),
 }
 
 

@@ -40,6 +40,14 @@ def test_prompt_kept_exactly_with_its_channels_and_length(tiny_model):
     assert mono.shape == (len(x) + RATE,)
 
 
+def test_long_continuations_keep_drawing_new_pieces():
+    """Pieces of drawn lengths make each jump's template new, so a long continuation does not cycle."""
+    x = riff(8.0, seed=4)
+    result = continue_by_similarity(x, RATE, 60 * RATE, np.random.default_rng(0), ContinuationConfig())
+    lengths = np.diff([*result.joins, 60 * RATE])
+    assert len(result.joins) > 20 and len(set(lengths.tolist())) > len(lengths) // 2
+
+
 def test_the_draft_is_the_prompts_own_material_in_pieces():
     x = riff(5.0)
     config = ContinuationConfig()
@@ -101,8 +109,9 @@ def test_no_prompt_continues_the_bundled_example_and_says_so(caplog):
 
 @pytest.mark.parametrize("prompt, message", [
     (np.zeros((3 * RATE, 2)), "silent"),
-    (riff(1.0), "needs at least 2.5 s"),
+    (riff(1.0), "needs at least 2.500 s"),
     (np.full((3 * RATE, 1), np.nan), "NaN"),
+    (np.concatenate([riff(3.0), np.zeros((2 * RATE, 2))]), "last 1.5 s are silent"),
 ])
 def test_unusable_prompts_are_refused_in_one_sentence(prompt, message):
     with pytest.raises(ValueError, match=message):
@@ -119,5 +128,5 @@ def test_cli_continues_a_prompt_and_refuses_a_short_one(tmp_path, capsys):
     assert rate == RATE and written.shape == (5 * RATE, 2)
     assert main(["generate", "-o", str(tmp_path / "x.wav"), "--seconds", "2", "--prompt",
                  str(tmp_path / "short.wav")]) == 2
-    assert "needs at least 2.5 s" in capsys.readouterr().err
+    assert "needs at least 2.500 s" in capsys.readouterr().err
     assert not (tmp_path / "x.wav").exists()

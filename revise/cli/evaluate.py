@@ -30,6 +30,7 @@ from revise.config import (
     BENCHMARK_PASSES,
     GENERATION_PROMPT_SECONDS,
     GENERATION_SECONDS,
+    ContinuationConfig,
     FrameConfig,
 )
 
@@ -62,6 +63,7 @@ examples:
 
 
 DEFAULT_REPORT_DIR = Path("revise-benchmark")
+DEFAULT_GENERATION_DIR = Path("revise-generation")
 # Each option's argparse name -> the modes it belongs with (default: --benchmark only). An option
 # given in another mode is refused rather than silently ignored.
 OPTIONS = {"--gap": "gap", "--frame-length": "frame_length", "--hop": "hop", "--prompt-seconds": "prompt_seconds",
@@ -112,7 +114,8 @@ def add_evaluate(commands) -> None:
     p.add_argument("--gaps-per-clip", type=non_negative_int, metavar="N",
                    help=f"gaps cut into each clip, each at every gap length (default {BENCHMARK_GAPS_PER_CLIP})")
     p.add_argument("--out", type=Path, metavar="REPORT_DIR",
-                   help="folder for report.md, results.json and the plots (default ./revise-benchmark)")
+                   help="folder for report.md, results.json and the plots (default ./revise-benchmark, or "
+                        "./revise-generation with --generation)")
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="a model folder written by `revise export` (default: the shipped model); "
                         "for AUDIO, its frame grid")
@@ -265,11 +268,11 @@ def _run_benchmark(args: argparse.Namespace) -> None:
     print(f"benchmark of {len(results.gaps)} gaps took {seconds:.1f} s; wrote {names} to {args.out}")
 
 
-def _check_report_folder(args: argparse.Namespace) -> None:
+def _check_report_folder(args: argparse.Namespace, default: Path = DEFAULT_REPORT_DIR) -> None:
     """Refuse an --out that cannot take the report, before any work; sets the default."""
     from revise.audio import check_folder_writable
 
-    args.out = args.out if args.out is not None else DEFAULT_REPORT_DIR
+    args.out = args.out if args.out is not None else default
     if args.out.exists() and not args.force:
         raise UsageError(f"the report folder {args.out} already exists; pass --force to overwrite its report files.")
     if args.out.exists() and not args.out.is_dir():
@@ -285,14 +288,17 @@ def _run_generation(args: argparse.Namespace) -> None:
     from revise.evaluate.generation import run_generation_benchmark
     from revise.evaluate.generation_report import generation_markdown, write_generation_report
 
-    find_clips(args.generation)
-    _check_report_folder(args)
+    find_clips(args.generation, "--generation")
+    _check_report_folder(args, DEFAULT_GENERATION_DIR)
     if args.clips == 0:
         raise UsageError("--clips must be at least 1.")
     prompt = GENERATION_PROMPT_SECONDS if args.prompt_seconds is None else args.prompt_seconds
     seconds = GENERATION_SECONDS if args.seconds is None else args.seconds
-    if prompt <= 0 or seconds < 1.0:
-        raise UsageError("--prompt-seconds must be above 0 and --seconds at least 1 (levels are per second).")
+    if prompt < ContinuationConfig().min_prompt:
+        raise UsageError(f"--prompt-seconds must be at least {ContinuationConfig().min_prompt:g}: a continuation "
+                         "from the prompt's own material needs that much of it.")
+    if seconds < 1.0:
+        raise UsageError("--seconds must be at least 1 (levels are measured per second).")
     model = load_model(args.model)
     began = time.perf_counter()
     results = run_generation_benchmark(args.generation, model, prompt, seconds, args.seed or 0,

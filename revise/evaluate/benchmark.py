@@ -114,15 +114,16 @@ def gap_label(gap_ms: float) -> str:
     return f"{gap_ms:g}"
 
 
-def find_clips(clips_dir: str | Path) -> list[Path]:
-    """Audio files under `clips_dir` (recursively, hidden ones skipped), sorted by relative path."""
+def find_clips(clips_dir: str | Path, option: str = "--benchmark") -> list[Path]:
+    """Audio files under `clips_dir` (recursively, hidden ones skipped), sorted by relative path;
+    `option` names the command-line option in the error for an empty folder."""
     root = Path(clips_dir)
     if not root.is_dir():
         raise ValueError(f"the benchmark folder {root} does not exist or is not a folder.")
     files = list_audio_files(root)
     if not files:
         raise ValueError(
-            f"{root} holds no audio files ({', '.join(AUDIO_SUFFIXES)}); point --benchmark at a folder of clips.")
+            f"{root} holds no audio files ({', '.join(AUDIO_SUFFIXES)}); point {option} at a folder of clips.")
     return files
 
 

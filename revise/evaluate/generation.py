@@ -30,7 +30,7 @@ from revise.evaluate.music import (
     third_octave_difference_db,
 )
 from revise.evaluate.seams import evaluate_stream
-from revise.generation import continue_prompt
+from revise.generation import continue_prompt, prompt_problem
 from revise.hints.continuation import ar_lead
 from revise.sampling import generate_sampled
 
@@ -63,7 +63,7 @@ def run_generation_benchmark(
     """Benchmark every method on each clip of `clips_dir` long enough for the prompt and the continuation."""
     if not (prompt_seconds > 0 and seconds >= 1.0):
         raise ValueError("the prompt must be longer than 0 s and the continuation at least 1 s (level is per second).")
-    paths = find_clips(clips_dir)[:max_clips]
+    paths = find_clips(clips_dir, "--generation")[:max_clips]
     results = GenerationResults(settings={"clips_dir": str(clips_dir), "prompt_seconds": prompt_seconds,
                                           "seconds": seconds, "seed": seed, "passes": GENERATION_PASSES,
                                           "clear_beat": CLEAR_BEAT, "frame_rate_hz": _frame_rate(model)})
@@ -75,8 +75,12 @@ def run_generation_benchmark(
             log.info("%s: %.1f s, shorter than prompt and continuation; skipped", path.name, audio.seconds)
             continue
         prompt, truth = x[:cut], x[cut:end]
-        continuations = continue_every_way(prompt, truth, rate, seconds, model, seed)
+        problem = prompt_problem(prompt, rate)
+        if problem:
+            log.warning("%s skipped: %s", path.name, problem)
+            continue
         bpm, clarity = tempo(prompt.mean(axis=1), rate)
+        continuations = continue_every_way(prompt, truth, rate, seconds, model, seed, bpm, clarity)
         metrics = {name: continuation_metrics(audio_, seams, prompt, truth, rate, model, bpm, clarity)
                    for name, (audio_, seams) in continuations.items()}
         name = str(path.relative_to(clips_dir))
@@ -89,16 +93,17 @@ def run_generation_benchmark(
     return results
 
 
-def continue_every_way(prompt, truth, rate: int, seconds: float, model, seed: int) -> dict[str, tuple]:
-    """{method: (continuation [m, C] or [m], seams in samples from its start or None)} for METHODS."""
+def continue_every_way(prompt, truth, rate: int, seconds: float, model, seed: int, bpm: float,
+                       clarity: float) -> dict[str, tuple]:
+    """{method: (continuation [m, C] or [m], seams in samples from its start or None)} for METHODS;
+    the prompt's own end is a seam of every method and is not listed."""
     def similarity(passes: int | None) -> tuple:
         out, joins = continue_prompt(prompt, rate, seconds, passes, model, seed)
-        return out[len(prompt) :], joins
+        return out[len(prompt) :], joins[1:]  # the first join is the prompt's end
 
     def sampled(join: str) -> tuple:
         return generate_sampled(seconds, prompt, rate, None, model, seed, join=join, include_prompt=False), None
 
-    bpm, clarity = tempo(prompt.mean(axis=1), rate)
     runs: dict[str, Callable[[], tuple]] = {
         "revise": lambda: similarity(None), "revise passes=1": lambda: similarity(1),
         "sampled draft": lambda: sampled("crossfade"), "naive join": lambda: sampled("naive"),
@@ -121,7 +126,7 @@ def loop_last_bar(prompt: np.ndarray, rate: int, samples: int, bpm: float | None
     loop[-fade:] = (1 - fade_in) * loop[-fade:] + fade_in * prompt[-bar - fade : -bar]
     out = np.tile(loop, (-(-samples // bar), 1))[:samples]
     out[:fade] = fade_in * out[:fade] + (1 - fade_in) * ar_lead(prompt, fade, rate)[: len(out)]
-    return out, tuple(range(0, samples, bar))
+    return out, tuple(range(bar - fade // 2, samples, bar))  # the centres of the repeats' crossfades
 
 
 def continuation_metrics(audio, seams, prompt, truth, rate: int, model, prompt_bpm: float,
@@ -148,8 +153,9 @@ def continuation_metrics(audio, seams, prompt, truth, rate: int, model, prompt_b
 
 
 def _seam_click(prompt: np.ndarray, continuation: np.ndarray, rate: int, seams) -> float:
-    """Median over the seams (the prompt's end first) of each seam's click against the audio away from
-    the seams (`click_db`); the sampled methods' only known seam is the prompt's end."""
+    """Median over the seams (the prompt's end, then `seams`: samples after it) of each seam's click
+    against the audio away from the seams (`click_db`); the sampled methods' only known seam is the
+    prompt's end."""
     tail = prompt[-rate:]
     signal = np.concatenate([tail, continuation])
     positions = sorted({len(tail), *(len(tail) + s for s in (seams or ()))})

@@ -37,8 +37,8 @@ def write_generation_report(results: GenerationResults, out_dir: str | Path) -> 
     written = [write_atomic(out / "report.md", generation_markdown(results).encode()),
                write_atomic(out / "results.json", (json.dumps(rounded(results.to_json()), indent=1) + "\n").encode())]
     rate_of = {clip["clip"]: clip["rate"] for clip in results.clips}
-    for clip, audio in results.spectrograms.items():
-        name = clip.replace("/", "_").rsplit(".", 1)[0] + ".png"
+    for index, (clip, audio) in enumerate(results.spectrograms.items()):
+        name = f"{index:02d}_" + clip.replace("/", "_").rsplit(".", 1)[0] + ".png"  # numbered: names never collide
         written.append(write_atomic(out / "spectrograms" / name, png_bytes(_spectrogram_figure(clip, audio, rate_of[clip]))))
     return written
 

@@ -15,7 +15,9 @@ from scipy.signal import stft, welch
 from revise.audio import resample
 
 ANALYSIS_RATE = 22050
-N_FFT = 2048  # 93 ms: resolves a semitone from about 250 Hz up
+N_FFT = 2048  # 93 ms: the timbre and onset grid
+CHROMA_N_FFT = 8192  # 372 ms, 2.7 Hz bins: a semitone resolved from CHROMA_LOWEST_HZ up
+CHROMA_LOWEST_HZ = 65.0  # C2: a semitone there is 3.9 Hz wide
 HOP = 512  # 23 ms between onset-strength values
 MEL_BANDS = 40
 MFCC_COEFFICIENTS = 13  # c1..c13; c0 (the level) is left to the level figures
@@ -45,19 +47,19 @@ def third_octave_difference_db(x: np.ndarray, reference: np.ndarray, rate: int) 
     return float(max(abs(a[c] - b[c]) for c in a))
 
 
-def _power_spectrogram(x: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """(bin frequencies [K], power [K, frames]) of x on the common analysis grid."""
+def _power_spectrogram(x: np.ndarray, rate: int, n_fft: int = N_FFT) -> tuple[np.ndarray, np.ndarray]:
+    """(bin frequencies [K], power [K, frames]) of x on the common analysis grid, frames every HOP."""
     y = np.asarray(resample(np.asarray(x, dtype=np.float64), rate, ANALYSIS_RATE), dtype=np.float64)
-    frequencies, _, spectrum = stft(y, ANALYSIS_RATE, nperseg=N_FFT, noverlap=N_FFT - HOP, boundary=None,
+    frequencies, _, spectrum = stft(y, ANALYSIS_RATE, nperseg=n_fft, noverlap=n_fft - HOP, boundary=None,
                                     padded=False)
     return frequencies, np.abs(spectrum) ** 2
 
 
 def mean_chroma(x: np.ndarray, rate: int) -> np.ndarray:
-    """The pitch-class profile [12] (C = 0), unit length: each frame's power from 55 Hz to 5 kHz
-    folded onto the nearest semitone's pitch class, frames normalised, then averaged."""
-    frequencies, power = _power_spectrogram(x, rate)
-    keep = (frequencies >= 55.0) & (frequencies <= 5000.0)
+    """The pitch-class profile [12] (C = 0), unit length: each frame's power from CHROMA_LOWEST_HZ
+    to 5 kHz folded onto the nearest semitone's pitch class, frames normalised, then averaged."""
+    frequencies, power = _power_spectrogram(x, rate, CHROMA_N_FFT)
+    keep = (frequencies >= CHROMA_LOWEST_HZ) & (frequencies <= 5000.0)
     pitch_class = np.round(12 * np.log2(frequencies[keep] / 440.0)).astype(int) % 12
     pitch_class = (pitch_class + 9) % 12  # A -> 9, C -> 0
     chroma = np.zeros((12, power.shape[1]))
@@ -112,16 +114,18 @@ def tempo(x: np.ndarray, rate: int) -> tuple[float, float]:
     onsets = onset_strength(x, rate)
     onsets = onsets - onsets.mean()
     frame_rate = ANALYSIS_RATE / HOP
-    lags = np.arange(max(1, int(frame_rate * 60 / TEMPO_RANGE_BPM[1])), int(frame_rate * 60 / TEMPO_RANGE_BPM[0]) + 1)
+    lags = np.arange(int(np.ceil(frame_rate * 60 / TEMPO_RANGE_BPM[1])), int(frame_rate * 60 / TEMPO_RANGE_BPM[0]) + 1)
     lags = lags[lags < len(onsets) // 2]
-    if len(lags) == 0 or not onsets.any():
+    if len(lags) < 3 or not onsets.any():
         return 0.0, 0.0
-    energy = float(onsets @ onsets)
-    correlation = np.array([onsets[:-lag] @ onsets[lag:] for lag in lags]) / energy
-    bpm = 60.0 * frame_rate / lags
-    weighted = correlation * np.exp(-0.5 * np.log2(bpm / TEMPO_PRIOR_BPM) ** 2)
-    best = int(np.argmax(weighted))
-    return float(bpm[best]), float(max(0.0, correlation[best]))
+    correlation = np.array([onsets[:-lag] @ onsets[lag:] for lag in lags]) / float(onsets @ onsets)
+    weighted = correlation * np.exp(-0.5 * np.log2(60.0 * frame_rate / lags / TEMPO_PRIOR_BPM) ** 2)
+    best = int(np.clip(np.argmax(weighted), 1, len(lags) - 2))
+    # a parabola through the peak and its neighbours places it between whole onset frames (23 ms apart)
+    before, at, after = correlation[best - 1 : best + 2]
+    curvature = before - 2 * at + after
+    shift = 0.5 * (before - after) / curvature if curvature < 0 else 0.0
+    return float(60.0 * frame_rate / (lags[best] + np.clip(shift, -0.5, 0.5))), float(max(0.0, at))
 
 
 def frame_rate_peak_excess_db(x: np.ndarray, prompt: np.ndarray, rate: int, frame_rate: float,

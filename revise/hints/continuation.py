@@ -8,8 +8,10 @@ correlation of its `context` seconds with y's last `context` seconds (the mono m
     score(d) = <x[d-c:d], y[-c:]> / sqrt(E(x[d-c:d]) * E(y[-c:])),
 
 draws one of the best `candidates` positions d (peaks at least `spacing` apart, weighted by
-score**SCORE_POWER, from a seeded generator), and copies x[d:] up to the prompt's end, every
-channel, its first `crossfade` seconds faded in over y's last ones. The correlation aligns the
+score**SCORE_POWER, from a seeded generator), and copies x[d:d+L] of every channel, its first
+`crossfade` seconds faded in over y's last ones, with L drawn between `min_piece` and the rest of
+the prompt: were every piece to run to the prompt's end, every later jump would match the same
+template and a long continuation would cycle through the same few pieces. The correlation aligns the
 jump to the sample, so the pieces meet in phase, on the beat, at the prompt's own level, with
 its full band and its channels. Causal: it reads only the prompt and what it has written.
 Pure numpy/scipy.
@@ -34,7 +36,8 @@ LEAD_CONTEXT_ORDERS = 8  # fitted on this many orders of the prompt's end
 @dataclass(frozen=True)
 class Continuation:
     """audio: float64 [samples, C], the new samples only; joins: where pieces meet, in samples
-    from the continuation's start (the centre of each crossfade; the first is at 0, the prompt's end)."""
+    from the continuation's start (the centre of each crossfade; the first, half a crossfade after
+    the prompt's end, is where the first piece fades in over the prompt's AR continuation)."""
 
     audio: np.ndarray
     joins: tuple[int, ...]
@@ -50,12 +53,12 @@ def continue_by_similarity(
     x = np.asarray(prompt, dtype=np.float64)
     context, piece, fade = (round(s * rate) for s in (config.context, config.min_piece, config.crossfade))
     if x.ndim != 2 or len(x) < context + piece:
-        raise ValueError(f"the prompt is {len(x) / rate:.2f} s long; continuing a prompt from its own material "
-                         f"needs at least {config.min_prompt:g} s of it.")
+        raise ValueError(f"the prompt is {len(x) / rate:.3f} s long; continuing a prompt from its own material "
+                         f"needs at least {(context + piece) / rate:.3f} s of it.")
     mono = x.mean(axis=1)
     energy = _window_energy(mono, context)[: len(x) - context - piece + 1]  # of x[j : j + context], j = d - context
-    if not (energy > _TINY).any():
-        raise ValueError("the prompt is silent; give a prompt with audible audio to continue.")
+    if not (energy > _TINY).any() or float(x[-context:].std()) <= _TINY:
+        raise ValueError("the prompt is silent, or ends in digital silence; give a prompt that ends in audible audio.")
     fade_in = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade) ** 2  # [fade]; fade_in + fade_out = 1
     # The first piece fades in over a short one-sided AR prediction of the prompt, so the prompt's
     # own samples stay exact; later pieces fade in over the end of the piece before them.
@@ -63,7 +66,8 @@ def continue_by_similarity(
     joins, total, tail = [], fade, np.concatenate([x, written[0]])[-context:]
     while total < samples:
         start = _draw(mono, tail.mean(axis=1), energy, context, round(config.spacing * rate), config.candidates, rng)
-        copy = x[start - fade :].copy()  # [fade + piece, C]: its first `fade` samples overlap the last written
+        end = start + int(rng.integers(piece, len(x) - start + 1))  # a drawn length, so the next template varies
+        copy = x[start - fade : end].copy()  # [fade + piece, C]: its first `fade` samples overlap the last written
         copy[:fade] = fade_in[:, None] * copy[:fade] + (1.0 - fade_in[:, None]) * written[-1][-fade:]
         written[-1] = written[-1][:-fade]
         joins.append(total - fade + fade // 2)
