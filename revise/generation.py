@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 Draft = Literal["similarity", "network"]
 Join = Literal["crossfade", "naive"]
+Progress = Callable[[int, int], None]  # (done, total), after each unit of work
 EXAMPLE = Path(__file__).parent / "assets" / "example.flac"  # continued when no prompt is given
 SEAM_GAP_SECONDS = 0.02  # the gap revised where two pieces meet: the crossfade's length
 LIMITER_KNEE = 0.9  # generated peaks above this are bent smoothly below full scale instead of clipped
@@ -44,6 +46,7 @@ def generate(
     include_prompt: bool = True,
     draft: Draft = "similarity",
     config: ContinuationConfig = ContinuationConfig(),
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """Continue `prompt` ([samples] or [samples, channels], at `sample_rate`) by `seconds` of audio.
 
@@ -54,6 +57,7 @@ def generate(
     with no crossfade, a baseline for the seams. The same `seed`, the same output. A prompt
     shorter than `config.min_prompt` seconds or silent is refused with a ValueError.
     `draft="network"`: the sampled network baseline (`revise.sampling.generate_sampled`, mono).
+    `progress(done, total)` is called as seams are revised.
     """
     if not (np.isfinite(seconds) and 0 < seconds <= MAX_GENERATE_SECONDS):
         raise ValueError(f"seconds must be a positive number up to {MAX_GENERATE_SECONDS:g}, got {seconds}.")
@@ -69,7 +73,7 @@ def generate(
         audio = default_prompt()
         prompt, sample_rate = audio.samples, audio.sample_rate
     x = _checked_prompt(prompt, sample_rate, config)
-    out, _ = continue_prompt(x, sample_rate, seconds, passes, model, seed, schedule, join, config)
+    out, _ = continue_prompt(x, sample_rate, seconds, passes, model, seed, schedule, join, config, progress)
     out = out.astype(np.float32) if include_prompt else out[len(x) :].astype(np.float32)
     return out.reshape(-1) if np.ndim(prompt) == 1 else out
 
@@ -77,6 +81,7 @@ def generate(
 def continue_prompt(
     x: np.ndarray, rate: int, seconds: float, passes: int | None = None, model=None, seed: int | None = None,
     schedule: ScheduleName | None = None, join: Join = "crossfade", config: ContinuationConfig = ContinuationConfig(),
+    progress: Progress | None = None,
 ) -> tuple[np.ndarray, tuple[int, ...]]:
     """The prompt x (float [n, C]) continued by `seconds` ([n + m, C] float64, soft-limited) and
     where the pieces meet (samples after the prompt's end). What `generate` does past its checks;
@@ -93,7 +98,7 @@ def continue_prompt(
     log.info("continued %.2f s of prompt by %.2f s in %d piece(s)", len(x) / rate, seconds, len(continuation.joins))
     out = np.concatenate([x, continuation.audio])
     if passes > 0 and join == "crossfade":
-        out = revise_seams(out, len(x), continuation.joins, rate, model, passes, schedule)
+        out = revise_seams(out, len(x), continuation.joins, rate, model, passes, schedule, progress)
     out[len(x) :] = soft_limit(out[len(x) :])  # the prompt's samples stay exact
     return out, continuation.joins
 
@@ -138,25 +143,32 @@ def prompt_problem(x: np.ndarray, rate: int, config: ContinuationConfig = Contin
 
 def revise_seams(
     audio: np.ndarray, start: int, joins: tuple[int, ...], rate: int, model, passes: int,
-    schedule: ScheduleName | None,
+    schedule: ScheduleName | None, progress: Progress | None = None,
 ) -> np.ndarray:
     """Fill a SEAM_GAP_SECONDS gap at each join (samples after `start`) of `audio` [n, C] as `inpaint` does.
 
-    The first seam's gap starts one crossfade margin after the prompt, so the prompt's samples
-    stay exact; a seam too close to the end is left as crossfaded.
+    Seams are revised one at a time, left to right, each on the stretch of audio inpainting may
+    read around it (so the cost does not grow with the output's length), and `progress(done,
+    total)` is called after each. The first seam's gap starts one crossfade margin after the
+    prompt, so the prompt's samples stay exact; a seam too close to the end is left as crossfaded.
     """
-    from revise.inpainting import crossfade_margin, inpaint
+    from revise.inpainting import crossfade_margin, inpaint, reach_seconds
 
     gap, margin = round(SEAM_GAP_SECONDS * rate), crossfade_margin(model, rate)
+    reach = int(np.ceil(reach_seconds(model) * rate)) + margin
     gaps = []
     for join in joins:
         first = max(start + margin, start + join - gap // 2)
         if first + gap + margin <= len(audio) and (not gaps or first >= gaps[-1][1] + 2 * margin):
             gaps.append((first, first + gap))
-    if not gaps:
-        return audio
-    seconds = [((s + 0.25) / rate, (e - 0.25) / rate) for s, e in gaps]  # maps back to exactly [s, e)
-    return inpaint(audio, rate, seconds, passes=passes, model=model, schedule=schedule)
+    out = audio.copy()
+    for done, (first, last) in enumerate(gaps, start=1):
+        lo, hi = max(0, first - reach), min(len(out), last + reach)
+        seconds = [((first - lo + 0.25) / rate, (last - lo - 0.25) / rate)]  # maps back to exactly the gap
+        out[lo:hi] = inpaint(out[lo:hi], rate, seconds, passes=passes, model=model, schedule=schedule)
+        if progress is not None:
+            progress(done, len(gaps))
+    return out
 
 
 def soft_limit(x: np.ndarray, knee: float = LIMITER_KNEE) -> np.ndarray:

@@ -110,6 +110,11 @@ def crossfade_margin(model: RevisionModel, sample_rate: int) -> int:
     return max(1, round(model.frame.hop_length * sample_rate / model.sample_rate))
 
 
+def reach_seconds(model: RevisionModel) -> float:
+    """Seconds on each side of a gap that filling it may read: the networks' context or the search."""
+    return max(CONTEXT_SECONDS, search_seconds(model))
+
+
 def search_seconds(model: RevisionModel) -> float:
     """Seconds on each side of a gap the similarity hint may read (its search plus its sides)."""
     return model.match.reach / model.sample_rate

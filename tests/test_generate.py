@@ -82,8 +82,11 @@ def test_same_seed_same_output_other_seeds_vary():
 def test_seams_are_revised_and_the_rest_left_as_drafted(tiny_model):
     x = riff(4.0)
     draft, joins = generation.continue_prompt(x, RATE, 4.0, passes=0, seed=0)
-    revised, same_joins = generation.continue_prompt(x, RATE, 4.0, passes=1, model=tiny_model, seed=0)
+    calls = []
+    revised, same_joins = generation.continue_prompt(x, RATE, 4.0, passes=1, model=tiny_model, seed=0,
+                                                     progress=lambda done, total: calls.append((done, total)))
     assert joins == same_joins and len(joins) >= 2
+    assert calls == [(k, len(calls)) for k in range(1, len(calls) + 1)] and len(calls) >= 2  # one per seam
     np.testing.assert_array_equal(revised[: len(x)], x)
     changed = np.flatnonzero(np.any(revised != draft, axis=1)) - len(x)
     assert len(changed) > 0

@@ -217,11 +217,34 @@ def run_generate(args: argparse.Namespace) -> None:
         prompt = None
     samples = prompt.samples if prompt else None
     rate = prompt.sample_rate if prompt else model.sample_rate
-    audio = generate(args.seconds, samples, rate, passes=args.passes, model=model, seed=args.seed,
-                     schedule=args.schedule, join=args.join, include_prompt=not args.no_prompt_in_output,
-                     draft=args.draft)
+    with _SeamBar() as bar:
+        audio = generate(args.seconds, samples, rate, passes=args.passes, model=model, seed=args.seed,
+                         schedule=args.schedule, join=args.join, include_prompt=not args.no_prompt_in_output,
+                         draft=args.draft, progress=bar.update)
     write_audio(args.output, audio, rate)
     print(f"wrote {len(audio) / rate:.2f} s at {rate} Hz -> {args.output}")
+
+
+class _SeamBar:
+    """A progress bar on stderr over the seams generation revises, shown once the first is done
+    (generation without revision takes a fraction of a second a minute and shows none)."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="seam", desc="revising seams", file=sys.stderr, disable=None)
+        self._bar.update(done - self._bar.n)
+
+    def __enter__(self) -> _SeamBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 def run_train(args: argparse.Namespace) -> None:

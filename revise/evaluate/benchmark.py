@@ -33,7 +33,7 @@ from revise.config import (
 )
 from revise.evaluate.methods import BASELINES, Method, baseline_settings, benchmark_methods, fill
 from revise.evaluate.metrics import gap_metrics
-from revise.inpainting import CONTEXT_SECONDS, search_seconds
+from revise.inpainting import reach_seconds
 from revise.nn.model import RevisionModel
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class Cuts:
 
 def window_context_seconds(model: RevisionModel) -> float:
     """Audio the benchmark keeps on each side of a gap: all that inpainting may read."""
-    return max(CONTEXT_SECONDS, search_seconds(model))
+    return reach_seconds(model)
 
 
 @contextmanager
