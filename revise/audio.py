@@ -1,4 +1,5 @@
-"""The only module that touches audio files: read, check, convert, resample and write atomically.
+"""Audio files: read, check, convert, resample and write atomically (whole, or from a stream of
+blocks); `revise.audio_blocks` reads a file in pieces with the same checks. No other module opens one.
 
 Samples are read in the file's native dtype (int16 for 8/16-bit PCM, int32 for 24/32-bit PCM,
 float32 for float and compressed files, float64 for doubles) and written back in the same dtype.
@@ -6,8 +7,8 @@ Reading PCM as float and writing it back is not guaranteed exact in libsndfile; 
 writing the integers is, which is what lets `inpaint` return every untouched sample bit-identical.
 
 Every problem a user can cause (a wrong path, a file that is not audio, a truncated file, an
-output that would overwrite the input) raises `AudioError` with one sentence that names the file
-and says what to do.
+output that would overwrite the input, a full disk) raises `AudioError` with one sentence that
+names the file and says what to do.
 """
 
 from __future__ import annotations
