@@ -1,4 +1,5 @@
-"""The only module that touches audio files: read, check, convert, resample and write atomically.
+"""Audio files: read, check, convert, resample and write atomically (whole, or from a stream of
+blocks); `revise.audio_blocks` reads a file in pieces with the same checks. No other module opens one.
 
 Samples are read in the file's native dtype (int16 for 8/16-bit PCM, int32 for 24/32-bit PCM,
 float32 for float and compressed files, float64 for doubles) and written back in the same dtype.
@@ -6,25 +7,28 @@ Reading PCM as float and writing it back is not guaranteed exact in libsndfile; 
 writing the integers is, which is what lets `inpaint` return every untouched sample bit-identical.
 
 Every problem a user can cause (a wrong path, a file that is not audio, a truncated file, an
-output that would overwrite the input) raises `AudioError` with one sentence that names the file
-and says what to do.
+output that would overwrite the input, a full disk) raises `AudioError` with one sentence that
+names the file and says what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
 import secrets
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
+
+from revise.guarded_file import GuardedFile
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,7 @@ _NATIVE_DTYPES = {
     "PCM_32": np.int32,
     "DOUBLE": np.float64,
 }
-_LOSSY_SUBTYPES = {"VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III"}
+LOSSY_SUBTYPES = {"VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III"}
 _INT_SCALE = {np.dtype(np.int16): 2.0**15, np.dtype(np.int32): 2.0**31}
 
 
@@ -96,7 +100,7 @@ def read_audio(path: str | Path, allow_nonfinite: bool = False) -> Audio:
     and repairs them).
     """
     path = Path(path)
-    _check_input_file(path)
+    check_input_file(path)
     try:
         with sf.SoundFile(str(path)) as f:
             dtype = native_dtype(f.subtype)
@@ -104,14 +108,19 @@ def read_audio(path: str | Path, allow_nonfinite: bool = False) -> Audio:
             samples = f.read(dtype=dtype.name, always_2d=True)
             audio = Audio(samples, int(f.samplerate), f.subtype, f.format)
     except sf.LibsndfileError as error:
-        raise AudioError(_decode_message(path, error)) from None
+        raise AudioError(decode_message(path, error)) from None
     except MemoryError:
         raise AudioError(f"{path} is too large to decode in memory; cut it into shorter files.") from None
-    _check_decoded(path, audio, declared, allow_nonfinite)
+    check_decoded(path, audio.frames, audio.sample_rate)
+    slack = declared // 100 if audio.subtype in LOSSY_SUBTYPES else 0  # lossy decoders only estimate the length
+    if audio.frames < declared - slack:
+        raise AudioError(truncated_message(path, declared, audio.frames))
+    if not allow_nonfinite and audio.samples.dtype.kind == "f" and not np.isfinite(audio.samples).all():
+        raise AudioError(f"{path} contains NaN or infinite samples; repair or re-export the file.")
     return audio
 
 
-def _check_input_file(path: Path) -> None:
+def check_input_file(path: Path) -> None:
     """Refuse paths that cannot be an audio file before handing them to libsndfile."""
     if not path.exists():
         raise AudioError(f"input file {path} does not exist; check the path.")
@@ -122,38 +131,30 @@ def _check_input_file(path: Path) -> None:
     if path.stat().st_size == 0:
         raise AudioError(f"{path} is empty (0 bytes); give a file that holds audio.")
     if _wav_data_missing(path):
-        raise AudioError(
-            f"{path} is truncated: its header promises more audio than the file holds; use a complete copy."
-        )
+        raise AudioError(f"{path} is truncated: its header promises more audio than the file holds; use a complete "
+                         "copy.")
 
 
-def _decode_message(path: Path, error: sf.LibsndfileError) -> str:
+def decode_message(path: Path, error: sf.LibsndfileError) -> str:
+    """The sentence for a file libsndfile cannot open or decode."""
     text = re.sub(r"^\s*error\s*:\s*", "", str(error.error_string), flags=re.IGNORECASE).strip().rstrip(".")
     if "not recognised" in text.lower() or "unknown format" in text.lower():
         return f"{path} is not an audio file that can be read; give a wav, flac, ogg, opus or mp3 file."
     return f"{path} could not be decoded ({text}); the file may be truncated or corrupt."
 
 
-def _check_decoded(path: Path, audio: Audio, declared: int, allow_nonfinite: bool) -> None:
-    """Zero length, missing frames (truncation) and non-finite samples."""
-    if audio.frames == 0:
-        raise AudioError(
-            f"{path} holds no audio samples (zero length, or truncated before its first sample)."
-        )
-    # Lossy decoders only estimate the length from the headers, so allow them 1 % slack.
-    slack = declared // 100 if audio.subtype in _LOSSY_SUBTYPES else 0
-    if audio.frames < declared - slack:
-        raise AudioError(
-            f"{path} is truncated: it declares {declared} frames but only {audio.frames} could be "
-            "decoded; use a complete copy."
-        )
-    if not MIN_SAMPLE_RATE <= audio.sample_rate <= MAX_SAMPLE_RATE:
-        raise AudioError(
-            f"{path} has a sample rate of {audio.sample_rate} Hz; supported rates are "
-            f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz, so resample it first."
-        )
-    if not allow_nonfinite and audio.samples.dtype.kind == "f" and not np.isfinite(audio.samples).all():
-        raise AudioError(f"{path} contains NaN or infinite samples; repair or re-export the file.")
+def check_decoded(path: Path, frames: int, sample_rate: int) -> None:
+    """Refuse audio of no frames or of a sample rate outside MIN_SAMPLE_RATE-MAX_SAMPLE_RATE."""
+    if frames == 0:
+        raise AudioError(f"{path} holds no audio samples (zero length, or truncated before its first sample).")
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(f"{path} has a sample rate of {sample_rate} Hz; supported rates are "
+                         f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz, so resample it first.")
+
+
+def truncated_message(path: Path, declared: int, decoded: int) -> str:
+    return (f"{path} is truncated: it declares {declared} frames but only {decoded} could be decoded; use a "
+            "complete copy.")
 
 
 def _wav_data_missing(path: Path) -> bool:
@@ -255,33 +256,65 @@ def write_audio(
     Integer samples are written as is (bit-exact for the matching PCM subtype). On any failure the
     temporary file is removed, `path` is left as it was, and AudioError is raised.
     """
-    path = Path(path)
     check_samples(samples, f"the audio for {path}")
+    frames = samples.reshape(samples.shape[0], -1)
+    write_blocks(path, [frames], sample_rate, frames.shape[1], subtype, format)
+
+
+def write_blocks(
+    path: str | Path,
+    blocks: Iterable[np.ndarray],
+    sample_rate: int,
+    channels: int,
+    subtype: str | None = None,
+    format: str | None = None,
+) -> None:
+    """Write the consecutive `blocks` ([m, channels] each) as one file, atomically as `write_audio` does,
+    holding one block at a time; an AudioError raised making them passes through, the file unwritten."""
+    path = Path(path)
     if format is None:
         format, default_subtype = audio_format(path)
         subtype = subtype or default_subtype
+    with atomic_output(path) as sink:
+        with sf.SoundFile(sink, "w", sample_rate, channels, subtype, format=format) as f:
+            for block in blocks:
+                f.write(block)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[GuardedFile]:
+    """A new temporary file beside `path` to write; on success it is fsynced and renamed to `path`.
+
+    On any failure, or an interrupt, the temporary file is removed and `path` is left as it was; a
+    failure to write raises AudioError naming `path` and the cause (a full disk, a missing folder).
+    """
     temp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}{path.suffix}")
-    done = False
+    sink, done = None, False
     try:
         with temp.open("xb") as handle:
-            sf.write(handle, samples, sample_rate, subtype=subtype, format=format)
+            sink = GuardedFile(handle)
+            yield sink
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
         done = True
         _fsync_folder(path.parent)
-    except (OSError, RuntimeError, ValueError, TypeError) as error:
-        raise AudioError(
-            f"could not write {path} ({_reason(error)}); check the folder and the format."
-        ) from None
+    except AudioError:
+        raise
+    except (OSError, RuntimeError, ValueError, TypeError, AssertionError) as error:  # soundfile asserts if short
+        cause = sink.error if sink is not None and sink.error is not None else error
+        full = isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        advice = "free some space or choose another folder" if full else "check the folder and the format"
+        raise AudioError(f"could not write {path} ({reason(cause)}); {advice}.") from None
     finally:
         if not done:  # also on KeyboardInterrupt: never leave the temporary file behind
             with contextlib.suppress(OSError):
                 temp.unlink()
 
 
-def _reason(error: BaseException) -> str:
-    text = getattr(error, "strerror", None) or str(error)
+def reason(error: BaseException) -> str:
+    """The cause an error gives, as words for a sentence: "No space left on device"."""
+    text = getattr(error, "strerror", None) or str(error) or "the write came up short"
     return re.sub(r"\s+", " ", text).strip().rstrip(".")
 
 
@@ -306,9 +339,8 @@ def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), for
     resolved = output.resolve()
     for item in inputs:
         if Path(item).resolve() == resolved:
-            raise AudioError(
-                f"output {output} is the input file; choose another output path so the input stays untouched."
-            )
+            raise AudioError(f"output {output} is the input file; choose another output path so the input stays "
+                             "untouched.")
     if output.is_dir():
         raise AudioError(f"output {output} is a folder; give a file name inside it.")
     audio_format(output)
@@ -316,9 +348,7 @@ def check_output_path(output: str | Path, inputs: Iterable[str | Path] = (), for
     if folder.exists() and not folder.is_dir():
         raise AudioError(f"{output.parent} is a file, not a folder; choose another output path.")
     if not folder.is_dir():
-        raise AudioError(
-            f"the output folder {output.parent} does not exist; create it first or choose another path."
-        )
+        raise AudioError(f"the output folder {output.parent} does not exist; create it first or choose another path.")
     if output.exists() and not force:
         raise AudioError(f"output {output} already exists; pass --force to overwrite it.")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -336,7 +366,7 @@ def check_folder_writable(folder: str | Path) -> None:
     try:
         probe.open("xb").close()
     except OSError as error:
-        raise AudioError(f"the folder {folder} cannot be written ({_reason(error)}); choose another path.") from None
+        raise AudioError(f"the folder {folder} cannot be written ({reason(error)}); choose another path.") from None
     with contextlib.suppress(OSError):
         probe.unlink()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +29,6 @@ from revise.candidates import (
 )
 from revise.checkpoint import load_model
 from revise.config import CANDIDATES, MAX_GAP_SECONDS, SILENT_RMS, ARConfig, RevisionConfig, ScheduleName
-from revise.dsp.framing import sample_mask
 from revise.dsp.splice import band_limit, splice
 from revise.hints.autoregressive import ar_fill_many
 from revise.hints.noise import top_up_energy
@@ -120,6 +119,23 @@ def search_seconds(model: RevisionModel) -> float:
     return model.match.reach / model.sample_rate
 
 
+@dataclass(frozen=True, eq=False)
+class Span:
+    """Repaired frames [start, start + len(samples)) of the input: `samples` [n, C] in the input's dtype."""
+
+    start: int
+    samples: np.ndarray
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.samples)
+
+
+Reader = Callable[[int, int], np.ndarray]  # (first, last) -> frames [first, last) of the input, [n, C] native dtype
+
+CHECK_FRAMES = 1 << 16  # frames checked for NaN at a time: memory stays flat in the input's length
+
+
 def inpaint(
     audio: np.ndarray,
     sample_rate: int,
@@ -139,6 +155,23 @@ def inpaint(
     Returns an array of the same shape and dtype. Every sample outside the gaps and their
     crossfade margins is bit-identical to the input; samples inside the gaps are never read.
     """
+    array = np.asarray(audio)
+    if array.ndim not in (1, 2) or array.shape[0] == 0:
+        raise ValueError(f"audio must be [samples] or [samples, channels] with samples > 0, got {array.shape}.")
+    samples = array.reshape(array.shape[0], -1)
+    model, revision, candidates = fill_settings(model, passes, schedule, candidates)
+    out = samples.copy()
+    for span in inpaint_spans(lambda first, last: samples[first:last], len(samples), sample_rate, gaps, model,
+                              revision, candidates):
+        out[span.start : span.end] = span.samples
+    return out.reshape(array.shape)
+
+
+def fill_settings(
+    model: RevisionModel | None, passes: int | None, schedule: ScheduleName | None, candidates: Sequence[str]
+) -> tuple[RevisionModel, RevisionConfig, tuple[str, ...]]:
+    """`inpaint`'s options made explicit: the model (default: the shipped one), its revision
+    settings with `passes` and `schedule` applied, and the candidate fills."""
     model = model if model is not None else load_model()
     revision = RevisionConfig(model.revision.passes if passes is None else passes,
                               schedule or model.revision.schedule)
@@ -146,33 +179,64 @@ def inpaint(
         raise ValueError("give at least one candidate fill.")
     if revision.passes == 0 and len(candidates) > 1:
         candidates = ("revise",)  # passes 0 asks for the draft alone, as the benchmark's passes=0 is
-    array = np.asarray(audio)
-    if array.ndim not in (1, 2) or array.shape[0] == 0:
-        raise ValueError(f"audio must be [samples] or [samples, channels] with samples > 0, got {array.shape}.")
-    samples = array.reshape(array.shape[0], -1)
-    sample_gaps = gaps_to_samples(gaps, sample_rate, samples.shape[0])
-    signal = to_float(samples)
-    signal[np.asarray(sample_mask([(g.start, g.end) for g in sample_gaps], len(signal)))] = 0.0
-    damaged = np.flatnonzero(~np.isfinite(signal).all(axis=1))
-    if len(damaged):
-        raise ValueError(f"audio holds NaN or infinite samples outside the gaps, the first at "
-                         f"{damaged[0] / sample_rate:.3f} s; cover them with gaps (`revise inpaint --detect` "
-                         "finds them).")
-    out = samples.copy()
+    return model, revision, tuple(candidates)
+
+
+def inpaint_spans(
+    read: Reader, length: int, sample_rate: int, gaps: list[tuple[float, float]], model: RevisionModel,
+    revision: RevisionConfig, candidates: Sequence[str],
+) -> list[Span]:
+    """What `inpaint` does, for an input of `length` frames known only through `read` (settings from
+    `fill_settings`): the repaired spans, sorted, each a gap and its crossfade margins; every other
+    frame of the output is the input's. `read` is asked only for the windows around the gaps, and
+    for blocks of CHECK_FRAMES to look for NaN when the input holds floats: memory stays flat in `length`.
+    """
+    sample_gaps = gaps_to_samples(gaps, sample_rate, length)
+    check_finite_outside(read, length, sample_gaps, sample_rate)
+    spans = []
+    for window in windows(sample_gaps, model, sample_rate, length):
+        spans += repair_window(read(window.first, window.last), window, sample_rate, model, revision, candidates)
+    return spans
+
+
+def check_finite_outside(read: Reader, length: int, gaps: list[SampleGap], sample_rate: int) -> None:
+    """Raise ValueError naming the first NaN or infinite frame outside `gaps`; integer audio has none."""
+    for first in range(0, length, CHECK_FRAMES):
+        block = read(first, min(length, first + CHECK_FRAMES))
+        if block.dtype.kind != "f":
+            return
+        finite = np.isfinite(block).all(axis=1)
+        for gap in gaps:
+            finite[max(0, gap.start - first) : max(0, gap.end - first)] = True
+        damaged = np.flatnonzero(~finite)
+        if len(damaged):
+            raise ValueError(f"audio holds NaN or infinite samples outside the gaps, the first at "
+                             f"{(first + damaged[0]) / sample_rate:.3f} s; cover them with gaps (`revise inpaint "
+                             "--detect` finds them).")
+
+
+def repair_window(
+    samples: np.ndarray, window: Window, sample_rate: int, model: RevisionModel, revision: RevisionConfig,
+    candidates: Sequence[str],
+) -> list[Span]:
+    """Fill `window`'s gaps in `samples` [last - first, C] (the input's frames of the window, native
+    dtype) and splice the fill in; returns one `Span` per gap, the gap and its crossfade margins."""
+    chunk = to_float(samples).T  # [C, n]
+    for start, end in [*window.gaps, *window.unknown]:
+        chunk[:, start:end] = 0.0  # never read: neither this window's gaps nor other gaps reaching into it
+    began = time.perf_counter()
+    _warn_if_silent(chunk, window, sample_rate)
+    filled = fill_window(model, chunk, sample_rate, window, revision, candidates)
+    log.info("%s filled in %.0f ms", _describe(window, sample_rate), 1000 * (time.perf_counter() - began))
     margin = crossfade_margin(model, sample_rate)
-    for window in windows(sample_gaps, model, sample_rate, len(signal)):
-        chunk = signal[window.first : window.last].T  # [C, n], every gap's samples already zeroed
-        began = time.perf_counter()
-        _warn_if_silent(chunk, window, sample_rate)
-        filled = fill_window(model, chunk, sample_rate, window, revision, candidates)
-        log.info("%s filled in %.0f ms", _describe(window, sample_rate), 1000 * (time.perf_counter() - began))
-        spliced = chunk
-        for start, end in window.gaps:
-            spliced = splice(torch.from_numpy(spliced), torch.from_numpy(filled), start, end, margin).numpy()
-        for start, end in window.gaps:
-            a, b = max(0, start - margin), min(len(chunk.T), end + margin)
-            out[window.first + a : window.first + b] = from_float(spliced[:, a:b].T, out.dtype)
-    return out.reshape(array.shape)
+    spliced = chunk
+    for start, end in window.gaps:
+        spliced = splice(torch.from_numpy(spliced), torch.from_numpy(filled), start, end, margin).numpy()
+    spans = []
+    for start, end in window.gaps:
+        a, b = max(0, start - margin), min(chunk.shape[1], end + margin)
+        spans.append(Span(window.first + a, from_float(spliced[:, a:b].T, samples.dtype)))
+    return spans
 
 
 def _describe(window: Window, sample_rate: int) -> str:

@@ -2,20 +2,31 @@
 
 The one home of what `revise inpaint FILE -o OUT` does, so the command line, a batch over many
 files and a user's own script all repair a file the same way. User mistakes raise `ValueError`
-(usually `AudioError`) with one sentence, before the output is touched.
+(usually `AudioError`) with one sentence, and the output is left as it was.
+
+The file is never decoded whole: detection reads it in blocks, each group of gaps reads only its
+window, and the output is streamed block by block from the input with the repaired spans written
+over it, so memory stays flat in the file's length and the time is about one read and one write.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from revise.audio import LOSSY_FORMATS, audio_format, check_output_path, read_audio, write_audio
+import numpy as np
+
+from revise.audio import LOSSY_FORMATS, audio_format, check_output_path, check_samples, write_blocks
+from revise.audio_blocks import BLOCK_FRAMES, AudioFile, open_blocks
 from revise.config import CANDIDATES, MAX_GAP_SECONDS, ScheduleName
-from revise.detect import Dropout, find_dropouts
+from revise.detect import Dropout, scan_dropouts
+
+if TYPE_CHECKING:
+    from revise.inpainting import Span
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +47,12 @@ class Repair:
 
 def file_dropouts(path: str | Path) -> tuple[list[Dropout], int]:
     """The dropouts of the audio file at `path` and its sample rate."""
-    audio = read_audio(path, allow_nonfinite=True)
-    return find_dropouts(audio.samples, audio.sample_rate), audio.sample_rate
+    with open_blocks(path) as audio:
+        return _dropouts(audio), audio.sample_rate
+
+
+def _dropouts(audio: AudioFile) -> list[Dropout]:
+    return scan_dropouts(audio.blocks(BLOCK_FRAMES), audio.read, audio.sample_rate)
 
 
 def repair_file(
@@ -62,22 +77,40 @@ def repair_file(
     source, output = Path(source), Path(output)
     check_output_path(output, [source], force)
     warn_if_lossy(output)
-    audio = read_audio(source, allow_nonfinite=True)  # NaN left in is found by detection or refused by inpaint
-    dropouts = find_dropouts(audio.samples, audio.sample_rate) if detect else []
-    check_fillable(dropouts, audio.sample_rate, source)
-    every_gap = [*gaps, *(d.as_gap(audio.sample_rate) for d in dropouts)]
-    if not every_gap:
-        return Repair(source, None, 0, (), audio.sample_rate, time.perf_counter() - began)
+    with open_blocks(source) as audio:
+        dropouts = _dropouts(audio) if detect else []  # NaN left in is found here or refused by inpaint_spans
+        check_fillable(dropouts, audio.sample_rate, source)
+        every_gap = [*gaps, *(d.as_gap(audio.sample_rate) for d in dropouts)]
+        if not every_gap:
+            return Repair(source, None, 0, (), audio.sample_rate, time.perf_counter() - began)
 
-    from revise.checkpoint import load_model
-    from revise.inpainting import inpaint
+        from revise.inpainting import fill_settings, inpaint_spans
 
-    model = model if model is not None else load_model()
-    filled = inpaint(audio.samples, audio.sample_rate, every_gap, passes=passes, model=model, schedule=schedule,
-                     candidates=candidates)
-    subtype = audio.subtype if output.suffix.lower() == source.suffix.lower() else None
-    write_audio(output, filled, audio.sample_rate, subtype)
+        settings = fill_settings(model, passes, schedule, candidates)
+        spans = inpaint_spans(audio.read, audio.frames, audio.sample_rate, every_gap, *settings)
+        for span in spans:
+            check_samples(span.samples, f"the audio for {output}")
+        subtype = audio.subtype if output.suffix.lower() == source.suffix.lower() else None
+        write_blocks(output, repaired_blocks(audio, spans), audio.sample_rate, audio.channels, subtype)
     return Repair(source, output, len(every_gap), tuple(dropouts), audio.sample_rate, time.perf_counter() - began)
+
+
+def repaired_blocks(audio: AudioFile, spans: Sequence[Span]) -> Iterator[np.ndarray]:
+    """The frames of `audio` in blocks of BLOCK_FRAMES, [m, channels], with `spans` (sorted by
+    start) written over the frames they cover; every other frame is the input's, as read."""
+    done = 0  # spans before this one end before the current block
+    for block_start in range(0, audio.frames, BLOCK_FRAMES):
+        block = audio.read(block_start, block_start + BLOCK_FRAMES)
+        block_end = block_start + len(block)
+        while done < len(spans) and spans[done].end <= block_start:
+            done += 1
+        for span in spans[done:]:
+            if span.start >= block_end:
+                break
+            first, last = max(block_start, span.start), min(block_end, span.end)
+            if first < last:
+                block[first - block_start : last - block_start] = span.samples[first - span.start : last - span.start]
+        yield block
 
 
 def check_fillable(dropouts: Sequence[Dropout], sample_rate: int, source: Path) -> None:

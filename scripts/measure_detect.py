@@ -27,7 +27,7 @@ import numpy as np
 
 from revise.audio import from_float, list_audio_files, read_audio, to_float
 from revise.config import DetectConfig
-from revise.detect import Dropout, Loudness, constant_runs, find_dropouts
+from revise.detect import Dropout, find_dropouts, rms, scan_runs
 
 TOLERANCE_SECONDS = 0.001
 SPACING_SECONDS = 0.05
@@ -89,17 +89,15 @@ def matches(found: list[Dropout], planted: list[Dropout], rate: int) -> set[Drop
 
 def held_runs(x: np.ndarray, rate: int, config: DetectConfig) -> int:
     """How many runs of one held value in x [n, C] are long enough to be dropouts, whatever is around them."""
-    runs = constant_runs(np.ascontiguousarray(x.T), np.isfinite(x).all(axis=1))
-    return int((runs[:, 1] - runs[:, 0] >= config.min_samples(rate)).sum())
+    return len(scan_runs([x], config.min_samples(rate))[1])
 
 
 def in_music(x: np.ndarray, rate: int, planted: list[Dropout], config: DetectConfig) -> set[Dropout]:
     """The planted dropouts whose surroundings in the clean x [n, C] reach the config's level."""
-    loudness = Loudness.of(to_float(x).T)
     context = round(config.context_seconds * rate)
     threshold = 10 ** (config.level_db / 20)
     return {d for d in planted
-            if min(loudness.rms(d.start - context, d.start), loudness.rms(d.end, d.end + context)) >= threshold}
+            if min(rms(x[max(0, d.start - context) : d.start]), rms(x[d.end : d.end + context])) >= threshold}
 
 
 def measure(paths: list[Path], per_clip: int, seed: int) -> tuple[dict, list[str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +201,22 @@ def test_failed_write_keeps_the_old_output(tmp_path, monkeypatch):
     with pytest.raises(AudioError, match="No space left"):
         write_audio(out, np.zeros((10, 1), dtype=np.int16), 16000)
     assert out.read_bytes() == before and files_in(tmp_path) == ["out.wav"]
+
+
+def test_a_real_short_write_names_its_cause_without_a_traceback(tmp_path):
+    """The operating system refuses to grow the file past 100 kB (RLIMIT_FSIZE), as a full disk would."""
+    script = ("import resource, signal, sys, numpy as np\n"
+              "from revise.audio import AudioError, write_audio\n"
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))\n"
+              "try:\n"
+              "    write_audio(sys.argv[1], np.zeros((100_000, 2), np.int16), 16000)\n"
+              "except AudioError as error:\n"
+              "    print(error)\n")
+    out = tmp_path / "out.wav"
+    done = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True, timeout=60)
+    assert done.stdout == f"could not write {out} (File too large); free some space or choose another folder.\n"
+    assert done.stderr == "" and files_in(tmp_path) == []
 
 
 def test_interrupted_write_removes_temp_file(tmp_path, monkeypatch):

@@ -17,11 +17,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from revise import audio as audio_module
 from revise.batch import SUMMARY_NAME
 from revise.checkpoint import export_model
 from revise.cli.main import main
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig
+from revise.guarded_file import GuardedFile
 from revise.nn.model import RevisionModel
 
 RATE = 16000
@@ -158,16 +158,18 @@ def test_a_dask_cluster_writes_the_same_bytes(music, tmp_path, model, capsys):
 
 
 def test_ctrl_c_stops_with_the_files_done_complete_and_none_half_written(music, tmp_path, model, capsys, monkeypatch):
-    real_write, calls = audio_module.sf.write, []
+    real_init, files = GuardedFile.__init__, []
 
-    def interrupted_write(handle, *args, **kwargs):
-        calls.append(handle)
-        if len(calls) == 2:  # the second file: some bytes are written, then Ctrl-C
+    def interrupted_open(self, handle):  # a file is opened through the guard: inputs too
+        real_init(self, handle)
+        if "x" not in handle.mode:  # an input being read
+            return
+        files.append(self)
+        if len(files) == 2:  # the second file: some bytes are written, then Ctrl-C
             handle.write(b"RIFF half a file")
             raise KeyboardInterrupt
-        real_write(handle, *args, **kwargs)
 
-    monkeypatch.setattr(audio_module.sf, "write", interrupted_write)
+    monkeypatch.setattr(GuardedFile, "__init__", interrupted_open)
     out = tmp_path / "out"
     code, _, err = _run(capsys, music, "-o", out, "--detect", "--model", model, "--fill", "ar")
     assert code == 130 and "interrupted" in err

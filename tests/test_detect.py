@@ -15,7 +15,7 @@ from revise.audio import read_audio
 from revise.checkpoint import export_model, load_model
 from revise.cli.main import main
 from revise.config import MAX_GAP_SECONDS, ARConfig, DetectConfig, FrameConfig, ModelConfig
-from revise.detect import Dropout, find_dropouts
+from revise.detect import Dropout, find_dropouts, scan_dropouts
 from revise.inpainting import SampleGap, crossfade_margin, gaps_to_samples
 from revise.nn.model import RevisionModel
 
@@ -132,6 +132,37 @@ def test_bad_audio_is_refused(audio, rate, message):
 def test_bad_settings_are_refused(settings):
     with pytest.raises(ValueError, match="detect."):
         DetectConfig(**settings)
+
+
+def split(audio: np.ndarray, edges: list[int]) -> list[np.ndarray]:
+    return [audio[a:b] for a, b in zip([0, *edges], [*edges, len(audio)])]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int16])
+def test_detection_in_blocks_equals_detection_of_the_whole(dtype, caplog):
+    """Runs cut by the blocks' edges anywhere (inside, at their first or last frame, next to their
+    context), a held value too long to fill and a clipped peak are found as on the whole array."""
+    planted = [d for d in PLANTED if dtype != np.int16 or d.kind != "nonfinite"]
+    audio = plant(music(3.2), planted)
+    audio[ms(1600) : ms(1600) + ms(1000 * MAX_GAP_SECONDS + 50)] = 0.0  # a pause: logged, not a dropout
+    audio[ms(2900) : ms(2908)] = audio[ms(2850) : ms(2950)].max(axis=0)  # a clipped peak: not a dropout
+    audio = np.round(audio * 32767).astype(np.int16) if dtype == np.int16 else audio.astype(dtype)
+    with caplog.at_level(logging.WARNING, logger="revise"):
+        whole = find_dropouts(audio, RATE)
+    assert whole == planted and caplog.text.count("longer than") == 1
+
+    def read(first, last):
+        return audio[first:last]
+
+    edges = [d.start + k for d in planted for k in (-1, 0, 1, 2)] + [d.end + k for d in planted for k in (-1, 0, 1)]
+    rng = np.random.default_rng(0)
+    splits = {"every 97 frames": list(range(97, len(audio), 97)), "at the runs' edges": sorted(set(edges)),
+              "at random": sorted(set(rng.integers(1, len(audio), 300).tolist()))}
+    for name, cuts in splits.items():
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="revise"):
+            assert scan_dropouts(split(audio, cuts), read, RATE) == whole, name
+        assert caplog.text.count("longer than") == 1, name
 
 
 # ---- the CLI ----
