@@ -31,8 +31,7 @@ BENCHMARK_GAPS_PER_CLIP = 4
 GENERATION_PROMPT_SECONDS = 10.0  # the generation benchmark's prompt, cut from each clip's start
 GENERATION_SECONDS = 8.0  # and the continuation it is compared over
 # Generation revises its seams only when asked (--passes 1): at a sample-aligned match the crossfade
-# leaves no measurable seam, and a revised seam's band above the model rate (noise at the band's
-# mean level) read as a click where the music's top band is momentarily quiet (README.md).
+# leaves no measurable seam, and revised seams measured louder clicks and a level dip (MODEL_CARD.md).
 GENERATION_PASSES = 0
 SILENT_RMS = 1e-3  # about -60 dBFS: audio this quiet is warned about, and skipped by the benchmark
 JANSSEN_ITERATIONS = 20  # AR re-estimations of the Janssen baseline, as in Mokrý & Rajmic's study
