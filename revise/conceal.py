@@ -31,6 +31,7 @@ the 2 ms a 10 ms packet allows, so the concealer is classical (`model` must be N
 
 from __future__ import annotations
 
+from collections import deque
 from functools import lru_cache
 
 import numpy as np
@@ -144,6 +145,7 @@ class Concealer:
         self._buffer = np.zeros((self.history + slots * self.packet_samples, self.channels))  # [history | pending]
         self._lost = np.zeros(slots, dtype=bool)  # the pending packets that were lost
         self._run: _Run | None = None  # the lost run being played, if any
+        self._starts: deque[_Run | None] = deque(maxlen=slots)  # the pending runs' models, None: fit when played
 
     @property
     def latency_ms(self) -> float:
@@ -153,8 +155,10 @@ class Concealer:
     @property
     def state_bytes(self) -> int:
         """Bytes held by the buffers: constant for the stream's whole life."""
-        run = 0 if self._run is None else self._run.a.nbytes + self._run.state.nbytes
-        return self._buffer.nbytes + self._lost.nbytes + run
+        runs = [run for run in (self._run, *self._starts) if run is not None]
+        models = sum(r.a.nbytes + r.r.nbytes + r.state.nbytes + sum(b.nbytes for b in r._backward.values())
+                     for r in runs)
+        return self._buffer.nbytes + self._lost.nbytes + models
 
     def push(self, packet: np.ndarray | None) -> np.ndarray:
         """Take the next packet (None: lost) and return the one `lookahead` packets older. [P] or [P, C]"""
@@ -164,6 +168,8 @@ class Concealer:
         self._lost[:-1] = self._lost[1:]
         self._lost[-1] = incoming is None
         self._buffer[n - p :] = 0.0 if incoming is None else incoming
+        if incoming is None and (len(self._lost) == 1 or not self._lost[-2]):
+            self._starts.append(self._early_fit())
         self._release()
         out = self._buffer[self.history : self.history + p].copy()
         return out[:, 0] if self.channels == 1 else out
@@ -194,7 +200,7 @@ class Concealer:
             self._run = None
             return
         if self._run is None:
-            self._run = _Run.fit(self._buffer[:h], self.order)
+            self._run = self._starts.popleft() or _Run.fit(self._buffer[:h], self.order)
         arrived = np.flatnonzero(~self._lost)
         if len(arrived):  # the run's end is pending: fill the rest of it from both sides
             self._fill_two_sided(int(arrived[0]))
@@ -209,12 +215,24 @@ class Concealer:
         stop = first + int(np.argmax(self._lost[first:])) if self._lost[first:].any() else len(self._lost)
         left, right = self._buffer[:h], self._buffer[h + first * p : h + stop * p]
         count = first * p
-        forward = bounded(predict(self._run.a, left, count), left)
-        backward_a = levinson(self._run.r, min(self.order, len(right) // 2))
-        backward = bounded(predict(backward_a, right[::-1], count)[::-1], right)
-        weight = crossfade_weights(count)[:, None]
-        self._buffer[h : h + count] = weight * forward + (1.0 - weight) * backward
+        # Only slot 0 is played now: the forward prediction needs its P samples, the backward one all
+        # `count` (it runs from the right edge); the later slots are filled again with more future.
+        forward = bounded(predict(self._run.a, left, p), left)
+        backward = bounded(predict(self._run.backward(len(right) // 2), right[::-1], count)[::-1][:p], right)
+        weight = crossfade_weights(count)[:p, None]
+        self._buffer[h : h + p] = weight * forward + (1.0 - weight) * backward
         self._run.two_sided = True
+
+    def _early_fit(self) -> _Run | None:
+        """The model of a run whose first packet just arrived lost in slot `lookahead`, fitted now on the
+        `history` samples before it when they are all final (no earlier pending loss), else None.
+
+        Arrived pending packets are played unchanged, so this is the fit the run would get when played,
+        done `lookahead` pushes early: the fit and the two-sided fill then cost different pushes."""
+        if self._lost[:-1].any():
+            return None
+        end = len(self._buffer) - self.packet_samples
+        return _Run.fit(self._buffer[end - self.history : end], self.order)
 
     def _fade_into_arrived(self) -> None:
         """Crossfade the causal prediction, continued `margin` samples, into slot 0's first samples."""
@@ -234,6 +252,15 @@ class _Run:
     def __init__(self, a: np.ndarray, r: np.ndarray, state: np.ndarray, peak: float):
         self.a, self.r, self.state, self.peak = a, r, state, peak
         self.played, self.two_sided = 0, False
+        self._backward: dict[int, np.ndarray] = {}
+
+    def backward(self, order: int) -> np.ndarray:
+        """The model at min(order, p) for predicting backwards from a short right side (the history's
+        autocorrelation serves both directions), solved once per order. [order + 1]"""
+        order = min(order, len(self.a) - 1)
+        if order not in self._backward:
+            self._backward[order] = levinson(self.r, order)
+        return self._backward[order]
 
     @classmethod
     def fit(cls, history: np.ndarray, order: int) -> _Run:

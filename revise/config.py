@@ -212,6 +212,9 @@ CONCEAL_MAX_LOOKAHEAD = 8
 CONCEAL_RATES = (8000, 192000)  # the sample rates a concealer accepts, inclusive
 CONCEAL_PACKET_MS: tuple[float, ...] = (10.0, 20.0)  # what `revise evaluate --conceal` measures by default
 CONCEAL_LOOKAHEADS: tuple[int, ...] = (0, 1, 2, 3, 4)
+CONCEAL_LOSS_RATE = 0.1
+CONCEAL_BURST = 3  # the bursty pattern loses runs of 2 to 3 packets
+CONCEAL_SECONDS = 5.0  # of each clip: offline inpainting, the ceiling, costs about 0.3 s a lost run
 
 
 @dataclass(frozen=True)
@@ -231,8 +234,8 @@ class ConcealConfig:
     order_ms: float = 16.0
     max_order: int = 512
     crossfade_ms: float = 2.0
-    fade_start_ms: float = 20.0
-    fade_ms: float = 60.0
+    fade_start_ms: float = 40.0
+    fade_ms: float = 80.0
 
     def __post_init__(self) -> None:
         if not CONCEAL_MIN_PACKET_MS <= self.packet_ms <= CONCEAL_MAX_PACKET_MS:

@@ -93,14 +93,14 @@ def test_lookahead_uses_the_future_it_has_seen():
 
 
 def test_memory_is_bounded_however_long_the_stream():
-    c = Concealer(sample_rate=48000, packet_ms=10, lookahead=2, channels=2)
+    c = Concealer(sample_rate=16000, packet_ms=10, lookahead=2, channels=2)
     rng = np.random.default_rng(0)
     sizes = []
-    for i in range(3000):  # 30 s
-        c.push(None if rng.random() < 0.2 else 0.1 * rng.standard_normal((480, 2)))
+    for i in range(1500):  # 15 s
+        c.push(None if rng.random() < 0.2 else 0.1 * rng.standard_normal((160, 2)))
         sizes.append(c.state_bytes)
-    assert max(sizes[1500:]) <= max(sizes[:200])
-    assert c._buffer.shape == (c.history + 3 * 480, 2)
+    assert max(sizes[500:]) <= max(sizes[:200])
+    assert c._buffer.shape == (c.history + 3 * 160, 2)
 
 
 @pytest.mark.parametrize("kwargs,packet,message", [
@@ -198,3 +198,31 @@ def test_cli_conceal_refuses_bad_input_and_writes_nothing(extra, message, clip, 
     assert code == 2 and message in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if "error:" in line]) == 1
     assert list(out.iterdir()) == []
+
+
+def test_evaluate_conceal_on_a_tiny_folder_writes_a_report(tmp_path, tiny_model, capsys):
+    from revise.checkpoint import export_model
+
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    sf.write(clips / "a.wav", tones(16000, 0.8, 2), 16000)
+    export_model(tiny_model, tmp_path / "model")
+    out = tmp_path / "report"
+    argv = ["evaluate", "--conceal", str(clips), "--packet-ms", "10", "--lookahead", "0,2", "--seconds", "0.8",
+            "--loss-rate", "0.2", "--model", str(tmp_path / "model"), "--out", str(out)]
+    assert main(argv) == 0
+    assert {p.name for p in out.iterdir()} == {"report.md", "results.json", "snr_vs_lookahead.png"}
+    report = (out / "report.md").read_text()
+    assert "lookahead=2" in report and "inpaint" in report and "## Bars" in report
+
+
+def test_evaluate_conceal_refuses_options_of_other_modes(tmp_path, capsys):
+    (tmp_path / "clips").mkdir()
+    sf.write(tmp_path / "clips" / "a.wav", tones(16000, 0.5), 16000)
+    assert main(["evaluate", "--conceal", str(tmp_path / "clips"), "--passes", "2"]) == 2
+    assert "--passes belongs with --benchmark" in capsys.readouterr().err
+    assert main(["evaluate", "--benchmark", str(tmp_path / "clips"), "--packet-ms", "10"]) == 2
+    assert "--packet-ms belongs with --conceal" in capsys.readouterr().err
+    assert main(["evaluate", "--conceal", str(tmp_path / "clips"), "--packet-ms", "80", "--out",
+                 str(tmp_path / "r")]) == 2
+    assert "packet_ms" in capsys.readouterr().err and not (tmp_path / "r").exists()
