@@ -104,3 +104,9 @@ def write_trace(path: Path, text: str) -> None:
         raise ValueError(f"could not write the trace {path} ({error.strerror or error}); check the folder.") from None
     finally:
         temp.unlink(missing_ok=True)
+
+
+def lost_runs(lost: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of lost packets [(first, end), ...] (end exclusive), in order."""
+    edges = np.diff(np.concatenate([[0], np.asarray(lost, dtype=np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
