@@ -7,8 +7,8 @@ lookahead (0 and the default), streams `--seconds` of a synthetic music-like sig
 vibrato and noise) with 10 % of packets lost in runs of 2-3 (seeded), timing every push with
 time.thread_time (CPU time of this thread: what a real-time thread needs) and time.perf_counter
 (wall). Prints the CPU median and 99th percentile per packet, in ms and as a share of the packet's
-duration, the wall-clock 99th percentile, and the latency added. Then streams `--memory-minutes` of 48 kHz stereo at 10 ms
-and reports the concealer's buffers and the Python heap (tracemalloc) after each minute: bounded
+duration, the wall-clock 99th percentile, and the latency added. Then streams `--memory-minutes` of
+48 kHz stereo at 10 ms and reports the concealer's buffers and the Python heap (tracemalloc) after each minute: bounded
 memory shows as flat figures. Wall-clock times on a shared machine include other jobs' turns on the
 core; the CPU times do not.
 """
@@ -77,8 +77,8 @@ def main() -> None:
     parser.add_argument("--memory-minutes", type=int, default=10, help="minutes streamed for memory (default 10)")
     args = parser.parse_args()
     default = ConcealConfig().lookahead
-    print("| rate | channels | packet ms | lookahead | latency added ms | CPU median ms | CPU p99 ms | CPU p99 / packet "
-          "| wall p99 ms |")
+    print("| rate | channels | packet ms | lookahead | latency added ms | CPU median ms | CPU p99 ms "
+          "| CPU p99 / packet | wall p99 ms |")
     print("|---|---|---|---|---|---|---|---|---|")
     for rate in (16000, 48000):
         for channels in (1, 2):

@@ -28,7 +28,7 @@ def add_conceal(commands) -> None:
     defaults = ConcealConfig()
     p = commands.add_parser("conceal", help=HELP, description=HELP, epilog=EXAMPLES,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("input", type=Path, help="the audio to send as a packet stream (any rate 8-192 kHz, any channels)")
+    p.add_argument("input", type=Path, help="the audio to send as a packet stream (8 to 192 kHz, 1 to 64 channels)")
     p.add_argument("-o", "--output", type=Path, required=True,
                    help="where to write the concealed audio; the trace goes beside it as OUTPUT-stem.trace.txt")
     p.add_argument("--packet-ms", type=positive_float, default=defaults.packet_ms, metavar="MS",

@@ -119,7 +119,8 @@ def add_evaluate(commands) -> None:
     p.add_argument("--seconds", type=positive_float, metavar="S",
                    help=f"with --generation: seconds of continuation (default {GENERATION_SECONDS:g}); with "
                         f"--conceal: seconds of each clip sent (default {CONCEAL_SECONDS:g})")
-    p.add_argument("--conceal", type=Path, metavar="DIR", help="a folder of clips to benchmark packet-loss concealment on")
+    p.add_argument("--conceal", type=Path, metavar="DIR",
+                   help="a folder of clips to benchmark packet-loss concealment on")
     p.add_argument("--packet-ms", type=number_list, metavar="MS,MS,...",
                    help=f"with --conceal: packet sizes (default {_listed(CONCEAL_PACKET_MS)})")
     p.add_argument("--lookahead", type=passes_list, metavar="K,K,...",
