@@ -1,7 +1,7 @@
 """revise: generate and repair audio with a draft-then-revise pair of recurrent networks.
 
 The public API is loaded on first use, so `import revise` (and `revise --help`) stays fast and
-imports no torch: `inpaint`, `find_dropouts`, `generate`, `load_model`, `export_model` and `MAX_GAP_SECONDS`.
+imports no torch: `inpaint`, `find_dropouts`, `Concealer`, `generate`, `load_model`, `export_model` and `MAX_GAP_SECONDS`.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["MAX_GAP_SECONDS", "export_model", "find_dropouts", "generate", "inpaint", "load_model"]
+__all__ = ["MAX_GAP_SECONDS", "Concealer", "export_model", "find_dropouts", "generate", "inpaint", "load_model"]
 __version__ = "0.1.0"
 
 _HOMES = {
     "MAX_GAP_SECONDS": "revise.config",
+    "Concealer": "revise.conceal",
     "inpaint": "revise.inpainting",
     "find_dropouts": "revise.detect",
     "generate": "revise.generation",

@@ -311,8 +311,9 @@ CASES = {
     "evaluate fill with a benchmark option": (["evaluate", "--reference", "{data}/clip.wav", "--estimate",
                                                "{data}/clip.wav", "--gap", "0.5:0.6", "--seed", "3"],
                                               "--seed belongs with --benchmark"),
-    "evaluate stream with a zero benchmark option": (["evaluate", "{data}/clip.wav", "--seed", "0"],
-                                                     "--seed belongs with --benchmark or --generation, not with AUDIO"),
+    "evaluate stream with a zero benchmark option": (
+        ["evaluate", "{data}/clip.wav", "--seed", "0"],
+        "--seed belongs with --benchmark or --generation or --conceal, not with AUDIO"),
     "evaluate generation with gap lengths": (["evaluate", "--generation", "{data}/music", "--out", "{out}/rep",
                                               "--gap-ms", "20"], "--gap-ms belongs with --benchmark, not with "
                                                                   "--generation"),

@@ -21,6 +21,7 @@ from revise.cli.args import (
     parse_gap,
     passes_list,
     positive_float,
+    positive_int,
     sample_rate_int,
     seed_int,
 )
@@ -28,6 +29,11 @@ from revise.config import (
     BENCHMARK_GAP_MS,
     BENCHMARK_GAPS_PER_CLIP,
     BENCHMARK_PASSES,
+    CONCEAL_BURST,
+    CONCEAL_LOOKAHEADS,
+    CONCEAL_LOSS_RATE,
+    CONCEAL_PACKET_MS,
+    CONCEAL_SECONDS,
     GENERATION_PROMPT_SECONDS,
     GENERATION_SECONDS,
     ContinuationConfig,
@@ -48,6 +54,11 @@ EPILOG = """modes:
                                                    ar-causal and match-causal, passes 0
                                                    and revise at each --passes, and write report.md,
                                                    results.json and PNG plots
+  --conceal DIR                                    send every clip of DIR as packets with seeded random and
+                                                   bursty loss; conceal them with revise.Concealer at each
+                                                   --lookahead and with zero fill, repeat, pitch repetition,
+                                                   one-sided Burg and offline inpaint (report.md, results.json,
+                                                   snr_vs_lookahead.png)
   --generation DIR                                 cut a prompt from every clip of DIR, continue it with
                                                    revise, its unrevised draft, the sampled network draft,
                                                    the naive join and a loop of the prompt's last bar, and
@@ -59,7 +70,8 @@ examples:
   revise evaluate generated.wav --prompt-seconds 2
   revise evaluate --benchmark my_clips/ --gap-ms 20,50,100,200 --passes 0,1,2,4,8 --out report/
   revise evaluate --benchmark my_clips/ --rate 44100 --passes 1 --out report44/
-  revise evaluate --generation my_clips/ --prompt-seconds 10 --seconds 8 --out generation/"""
+  revise evaluate --generation my_clips/ --prompt-seconds 10 --seconds 8 --out generation/
+  revise evaluate --conceal my_clips/ --packet-ms 10,20 --lookahead 0,1,2,3,4 --seconds 5 --out conceal/"""
 
 
 DEFAULT_REPORT_DIR = Path("revise-benchmark")
@@ -69,11 +81,14 @@ DEFAULT_GENERATION_DIR = Path("revise-generation")
 OPTIONS = {"--gap": "gap", "--frame-length": "frame_length", "--hop": "hop", "--prompt-seconds": "prompt_seconds",
            "--gap-ms": "gap_ms", "--passes": "passes", "--clips": "clips", "--gaps-per-clip": "gaps_per_clip",
            "--out": "out", "--model": "model", "--seed": "seed", "--force": "force", "--rate": "rate",
-           "--baselines": "baselines", "--seconds": "seconds"}
-_BOTH = ("--benchmark", "--generation")
+           "--baselines": "baselines", "--seconds": "seconds", "--packet-ms": "packet_ms",
+           "--lookahead": "lookahead", "--loss-rate": "loss_rate", "--burst": "burst"}
+_BOTH = ("--benchmark", "--generation", "--conceal")
+_CONCEAL = ("--conceal",)
 OPTION_MODES = {"--gap": ("--reference/--estimate",), "--frame-length": ("AUDIO",), "--hop": ("AUDIO",),
                 "--prompt-seconds": ("AUDIO", "--generation"), "--model": (*_BOTH, "AUDIO"), "--clips": _BOTH,
-                "--out": _BOTH, "--seed": _BOTH, "--force": _BOTH, "--seconds": ("--generation",)}
+                "--out": _BOTH, "--seed": _BOTH, "--force": _BOTH, "--seconds": ("--generation", "--conceal"),
+                "--packet-ms": _CONCEAL, "--lookahead": _CONCEAL, "--loss-rate": _CONCEAL, "--burst": _CONCEAL}
 
 
 def _listed(values) -> str:
@@ -104,7 +119,18 @@ def add_evaluate(commands) -> None:
     p.add_argument("--generation", type=Path, metavar="DIR",
                    help="a folder of clips to benchmark generation on: each clip's start is the prompt")
     p.add_argument("--seconds", type=positive_float, metavar="S",
-                   help=f"with --generation: seconds of continuation (default {GENERATION_SECONDS:g})")
+                   help=f"with --generation: seconds of continuation (default {GENERATION_SECONDS:g}); with "
+                        f"--conceal: seconds of each clip sent (default {CONCEAL_SECONDS:g})")
+    p.add_argument("--conceal", type=Path, metavar="DIR",
+                   help="a folder of clips to benchmark packet-loss concealment on")
+    p.add_argument("--packet-ms", type=number_list, metavar="MS,MS,...",
+                   help=f"with --conceal: packet sizes (default {_listed(CONCEAL_PACKET_MS)})")
+    p.add_argument("--lookahead", type=passes_list, metavar="K,K,...",
+                   help=f"with --conceal: lookaheads in packets (default {_listed(CONCEAL_LOOKAHEADS)})")
+    p.add_argument("--loss-rate", type=positive_float, metavar="F",
+                   help=f"with --conceal: the fraction of packets lost (default {CONCEAL_LOSS_RATE:g})")
+    p.add_argument("--burst", type=positive_int, metavar="N",
+                   help=f"with --conceal: the bursty pattern loses runs of 2 to N packets (default {CONCEAL_BURST})")
     p.add_argument("--gap-ms", type=number_list, metavar="MS,MS,...",
                    help=f"gap lengths in milliseconds (default {_listed(BENCHMARK_GAP_MS)})")
     p.add_argument("--passes", type=passes_list, metavar="K,K,...",
@@ -136,11 +162,11 @@ def run_evaluate(args: argparse.Namespace) -> None:
     """Pick the mode from the arguments given and run it."""
     given = {"AUDIO": args.audio is not None, "--benchmark": args.benchmark is not None,
              "--reference/--estimate": args.reference is not None or args.estimate is not None,
-             "--generation": args.generation is not None}
+             "--generation": args.generation is not None, "--conceal": args.conceal is not None}
     modes = [name for name, present in given.items() if present]
     if len(modes) != 1:
-        raise UsageError("give exactly one of AUDIO, --reference with --estimate and --gap, --benchmark DIR or "
-                         "--generation DIR"
+        raise UsageError("give exactly one of AUDIO, --reference with --estimate and --gap, --benchmark DIR, "
+                         "--generation DIR or --conceal DIR"
                          + (f" (got {' and '.join(modes)})." if modes else "."))
     for option, dest in OPTIONS.items():
         value = getattr(args, dest)  # 0 is a given value too, so compare by identity
@@ -148,7 +174,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
             raise UsageError(f"{option} belongs with {' or '.join(OPTION_MODES.get(option, ('--benchmark',)))}, "
                              f"not with {modes[0]}.")
     run = {"AUDIO": _run_stream, "--benchmark": _run_benchmark, "--reference/--estimate": _run_fill,
-           "--generation": _run_generation}[modes[0]]
+           "--generation": _run_generation, "--conceal": _run_conceal}[modes[0]]
     run(args)
 
 
@@ -308,3 +334,34 @@ def _run_generation(args: argparse.Namespace) -> None:
     print(generation_markdown(results))
     print(f"generation benchmark of {len(results.clips)} clips took {time.perf_counter() - began:.1f} s; "
           f"wrote {len(written)} files to {args.out}")
+
+
+def _run_conceal(args: argparse.Namespace) -> None:
+    from revise.checkpoint import load_model
+    from revise.config import ConcealConfig
+    from revise.evaluate.benchmark import find_clips
+    from revise.evaluate.conceal import run_conceal_benchmark
+    from revise.evaluate.conceal_report import conceal_markdown, write_conceal_report
+
+    clips = find_clips(args.conceal)
+    _check_report_folder(args)
+    if args.clips == 0:
+        raise UsageError("--clips must be at least 1.")
+    loss_rate = CONCEAL_LOSS_RATE if args.loss_rate is None else args.loss_rate
+    if not loss_rate < 1:
+        raise UsageError(f"--loss-rate must be a fraction below 1, got {loss_rate:g}.")
+    packet_ms = list(CONCEAL_PACKET_MS if args.packet_ms is None else args.packet_ms)
+    lookaheads = sorted(set(CONCEAL_LOOKAHEADS if args.lookahead is None else args.lookahead))
+    for ms in packet_ms:
+        for k in lookaheads:
+            ConcealConfig(packet_ms=ms, lookahead=k)  # refuses either in one sentence
+    model = load_model(args.model)
+    began = time.perf_counter()
+    results = run_conceal_benchmark(clips[: args.clips], packet_ms, lookaheads, loss_rate,
+                                    CONCEAL_BURST if args.burst is None else args.burst,
+                                    CONCEAL_SECONDS if args.seconds is None else args.seconds, args.seed or 0, model,
+                                    progress=True)
+    written = write_conceal_report(results, args.out)
+    print(conceal_markdown(results))
+    print(f"concealment benchmark of {len(results.settings['clips'])} clips took {time.perf_counter() - began:.1f} s; "
+          f"wrote {', '.join(path.name for path in written)} to {args.out}")

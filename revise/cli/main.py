@@ -12,6 +12,7 @@ import logging
 import sys
 
 from revise.cli import commands
+from revise.cli.conceal import add_conceal
 from revise.cli.evaluate import add_evaluate
 
 
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_export(subcommands)
     commands.add_inpaint(subcommands)
     commands.add_generate(subcommands)
+    add_conceal(subcommands)
     add_evaluate(subcommands)
     return parser
 

@@ -244,12 +244,17 @@ def _plot_snr_vs_passes(results: BenchmarkResults) -> Figure:
         axis.plot([k for k, _ in runs], [_median(results, m, label) for _, m in runs], marker="o", color=colour,
                   label=f"{label} ms")
         axis.axhline(_median(results, "ar", label), color=colour, linestyle="--", alpha=0.6)
-    axis.set_xlabel("revision passes")
-    axis.set_ylabel("median gap SNR (dB)")
-    axis.set_title("revise against passes (dashed: AR baseline)")
+    finish_axis(axis, "revision passes", "median gap SNR (dB)", "revise against passes (dashed: AR baseline)")
+    return figure
+
+
+def finish_axis(axis, xlabel: str, ylabel: str, title: str) -> None:
+    """Labels, title, a light grid and a small legend: how every line plot of a report ends."""
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
-    return figure
 
 
 def _plot_worst_seam(w: WorstSeam) -> Figure:
