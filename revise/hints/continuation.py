@@ -26,7 +26,7 @@ from scipy.signal import fftconvolve
 
 from revise.config import ContinuationConfig
 from revise.hints.autoregressive import extrapolate
-from revise.hints.similarity import MAX_GAIN, SCORE_POWER
+from revise.hints.similarity import MAX_GAIN, SCORE_POWER, spaced_best
 
 _TINY = 1e-12
 LEAD_ORDER_SECONDS = 0.004  # the AR model the first crossfade fades out of: 4 ms of memory (a 250 Hz period)
@@ -85,27 +85,20 @@ def ar_lead(x: np.ndarray, count: int, rate: int) -> np.ndarray:
 
 
 def _draw(mono, template, energy, context: int, spacing: int, count: int, rng: np.random.Generator) -> int:
-    """The sample d where a copied piece starts: one of the `count` best-scoring positions, drawn."""
-    template_energy = float(template @ template)
-    correlation = fftconvolve(mono[: len(energy) + context - 1], template[::-1], "valid")  # [len(energy)]
-    score = np.where(energy > _TINY, correlation / np.sqrt(np.maximum(energy, _TINY) * max(template_energy, _TINY)),
-                     -np.inf)
-    picks = _best(score, count, spacing)
+    """The sample d where a copied piece starts: one of the `count` best-scoring positions, drawn
+    (the best alone when no score is positive)."""
+    _, score = _match_scores(mono, template, energy)
+    picks = np.asarray(spaced_best(score, count, spacing) or [int(np.argmax(score))])
     weights = np.maximum(score[picks], _TINY) ** SCORE_POWER
     return int(picks[rng.choice(len(picks), p=weights / weights.sum())]) + context
 
 
-def _best(score: np.ndarray, count: int, spacing: int) -> np.ndarray:
-    """Indices of up to `count` best finite scores, each at least `spacing` from the others (at least one)."""
-    score = score.copy()
-    picks = []
-    for _ in range(count):
-        best = int(np.argmax(score))
-        if not np.isfinite(score[best]) or (picks and score[best] <= 0):
-            break
-        picks.append(best)
-        score[max(0, best - spacing) : best + spacing + 1] = -np.inf
-    return np.asarray(picks)
+def _match_scores(signal: np.ndarray, template: np.ndarray, energy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The correlation of `template` [c] with each window signal[j : j + c], j < len(energy), and its
+    normalised score, -inf where the window (of energy `energy[j]`) is silent. ([J], [J])"""
+    correlation = fftconvolve(signal[: len(energy) + len(template) - 1], template[::-1], "valid")
+    norm = np.sqrt(np.maximum(energy, _TINY) * max(float(template @ template), _TINY))
+    return correlation, np.where(energy > _TINY, correlation / norm, -np.inf)
 
 
 def _window_energy(x: np.ndarray, width: int) -> np.ndarray:
@@ -128,9 +121,7 @@ def causal_match_fill(x: np.ndarray, start: int, end: int, context: int, search:
     if len(past) < 2 * context + n or float(template @ template) <= _TINY:
         return None
     energy = _window_energy(past, context)[: len(past) - context - n + 1]  # windows j with j + context + n <= len
-    correlation = fftconvolve(past[: len(energy) + context - 1], template[::-1], "valid")
-    score = np.where(energy > _TINY, correlation / np.sqrt(np.maximum(energy, _TINY) * float(template @ template)),
-                     -np.inf)
+    correlation, score = _match_scores(past, template, energy)
     best = int(np.argmax(score))
     if not np.isfinite(score[best]) or score[best] <= 0:
         return None

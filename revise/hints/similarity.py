@@ -101,7 +101,7 @@ def _match(known, missing, start: int, end: int, search: int, context: int, coun
         return None
     score = np.full(len(numerator), -np.inf)
     score[valid] = numerator[valid] / np.sqrt(energy[valid] * template_energy)
-    picks = _top(score, count, max(1, n // 2))
+    picks = spaced_best(score, count, max(1, n // 2))
     if not picks:
         return None
     weights = score[picks] ** SCORE_POWER
@@ -128,7 +128,7 @@ def _window_sums(values: np.ndarray, left: int, n: int, right: int, whole: bool 
     return (cumulative[starts + left] - cumulative[starts]) + (cumulative[starts + span] - cumulative[starts + left + n])
 
 
-def _top(score: np.ndarray, count: int, spacing: int) -> list[int]:
+def spaced_best(score: np.ndarray, count: int, spacing: int) -> list[int]:
     """Up to `count` best finite positive-score indices, each at least `spacing` from the others."""
     score = score.copy()
     picks = []
