@@ -39,7 +39,7 @@ import scipy.fft
 from scipy.linalg import solve_toeplitz
 from scipy.signal import fftconvolve, lfilter
 
-from revise.config import CONCEAL_RATES, ConcealConfig
+from revise.conceal_config import CONCEAL_RATES, ConcealConfig
 from revise.hints.autoregressive import DIVERGED, crossfade_weights
 
 _FALL = 8  # the analysis window falls over the last 1/_FALL of the history

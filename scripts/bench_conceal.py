@@ -27,7 +27,7 @@ import tracemalloc  # noqa: E402
 import numpy as np  # noqa: E402
 
 from revise.conceal import Concealer  # noqa: E402
-from revise.config import ConcealConfig  # noqa: E402
+from revise.conceal_config import ConcealConfig  # noqa: E402
 from revise.packet_loss import loss_pattern  # noqa: E402
 
 PACKET_MS = (2.5, 5.0, 10.0, 20.0, 40.0)

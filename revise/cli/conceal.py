@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from revise.cli.args import UsageError, non_negative_int, positive_float, positive_int, seed_int
-from revise.config import CONCEAL_MAX_LOOKAHEAD, CONCEAL_MAX_PACKET_MS, CONCEAL_MIN_PACKET_MS, ConcealConfig
+from revise.conceal_config import CONCEAL_MAX_LOOKAHEAD, CONCEAL_MAX_PACKET_MS, CONCEAL_MIN_PACKET_MS, ConcealConfig
 
 HELP = "Simulate packet loss in a file and conceal it as a real-time receiver would."
 EXAMPLES = ("examples:\n  revise conceal clip.wav -o concealed.wav --packet-ms 10 --lookahead 2 --loss-rate 0.1 "

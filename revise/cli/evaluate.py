@@ -25,15 +25,17 @@ from revise.cli.args import (
     sample_rate_int,
     seed_int,
 )
-from revise.config import (
-    BENCHMARK_GAP_MS,
-    BENCHMARK_GAPS_PER_CLIP,
-    BENCHMARK_PASSES,
+from revise.conceal_config import (
     CONCEAL_BURST,
     CONCEAL_LOOKAHEADS,
     CONCEAL_LOSS_RATE,
     CONCEAL_PACKET_MS,
     CONCEAL_SECONDS,
+)
+from revise.config import (
+    BENCHMARK_GAP_MS,
+    BENCHMARK_GAPS_PER_CLIP,
+    BENCHMARK_PASSES,
     GENERATION_PROMPT_SECONDS,
     GENERATION_SECONDS,
     ContinuationConfig,
@@ -338,7 +340,7 @@ def _run_generation(args: argparse.Namespace) -> None:
 
 def _run_conceal(args: argparse.Namespace) -> None:
     from revise.checkpoint import load_model
-    from revise.config import ConcealConfig
+    from revise.conceal_config import ConcealConfig
     from revise.evaluate.benchmark import find_clips
     from revise.evaluate.conceal import run_conceal_benchmark
     from revise.evaluate.conceal_report import conceal_markdown, write_conceal_report

@@ -21,7 +21,8 @@ import numpy as np
 
 from revise.audio import read_audio, to_float
 from revise.conceal import conceal_signal
-from revise.config import SILENT_RMS, ConcealConfig
+from revise.conceal_config import ConcealConfig
+from revise.config import SILENT_RMS
 from revise.evaluate.conceal_methods import (
     burg_conceal,
     inpaint_conceal,

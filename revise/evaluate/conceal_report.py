@@ -10,7 +10,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from revise.config import ConcealConfig
+from revise.conceal_config import ConcealConfig
 from revise.evaluate.conceal import ConcealResults, lookahead_name, patterns
 from revise.evaluate.report import finish_axis, png_bytes, rounded, write_atomic
 
