@@ -21,8 +21,8 @@ from typing import Literal
 import numpy as np
 
 from revise.audio import Audio, read_audio, to_float
-from revise.config import GENERATION_PASSES, MAX_GENERATE_SECONDS, SILENT_RMS, ContinuationConfig, ScheduleName
-from revise.hints.continuation import continue_by_similarity
+from revise.config import GENERATION_PASSES, MAX_GENERATE_SECONDS, ContinuationConfig, ScheduleName
+from revise.hints.continuation import continue_by_similarity, prompt_problem
 
 log = logging.getLogger(__name__)
 
@@ -123,22 +123,6 @@ def _checked_prompt(prompt: np.ndarray, sample_rate: int | None, config: Continu
     if problem:
         raise ValueError(problem)
     return x
-
-
-def prompt_problem(x: np.ndarray, rate: int, config: ContinuationConfig = ContinuationConfig()) -> str | None:
-    """Why the prompt x (float [n, C]) cannot be continued, in one sentence, or None."""
-    needed = round(config.context * rate) + round(config.min_piece * rate)
-    if not np.isfinite(x).all():
-        return "the prompt holds NaN or infinite samples."
-    if len(x) < needed:
-        return (f"the prompt is {len(x) / rate:.3f} s long; continuing a prompt from its own material needs at "
-                f"least {needed / rate:.3f} s of it.")
-    if float(np.sqrt(np.mean(x**2))) < SILENT_RMS:
-        return "the prompt is silent or nearly (below -60 dBFS); give a prompt with audible music to continue."
-    if float(np.sqrt(np.mean(x[-round(config.context * rate) :] ** 2))) < SILENT_RMS:
-        return (f"the prompt's last {config.context:g} s are silent or nearly (below -60 dBFS), and the "
-                "continuation follows on from them; end the prompt where the music still sounds.")
-    return None
 
 
 def revise_seams(

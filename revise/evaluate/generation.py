@@ -21,7 +21,7 @@ from tqdm import tqdm
 from revise.audio import read_audio, to_float
 from revise.config import GENERATION_PASSES
 from revise.evaluate.benchmark import find_clips
-from revise.evaluate.metrics import click_db, fft_size, level_stability, spectral_flatness
+from revise.evaluate.metrics import click_db, fft_size, spectral_flatness
 from revise.evaluate.music import (
     chroma_distance,
     frame_rate_peak_excess_db,
@@ -30,8 +30,9 @@ from revise.evaluate.music import (
     third_octave_difference_db,
 )
 from revise.evaluate.seams import evaluate_stream
-from revise.generation import continue_prompt, prompt_problem
-from revise.hints.continuation import ar_lead
+from revise.generation import continue_prompt
+from revise.hints.autoregressive import crossfade_weights
+from revise.hints.continuation import ar_lead, prompt_problem
 from revise.sampling import generate_sampled
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def loop_last_bar(prompt: np.ndarray, rate: int, samples: int, bpm: float | None
     bar = min(round((240.0 / bpm if bpm else BARLESS_LOOP_SECONDS) * rate), len(prompt) - fade - 1)
     fade = min(fade, bar // 2)
     loop = prompt[-bar:].copy()
-    fade_in = (np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade) ** 2)[:, None]
+    fade_in = crossfade_weights(fade)[::-1, None]  # rising; the sound faded out gets 1 - fade_in
     loop[-fade:] = (1 - fade_in) * loop[-fade:] + fade_in * prompt[-bar - fade : -bar]
     out = np.tile(loop, (-(-samples // bar), 1))[:samples]
     out[:fade] = fade_in * out[:fade] + (1 - fade_in) * ar_lead(prompt, fade, rate)[: len(out)]
@@ -133,14 +134,14 @@ def continuation_metrics(audio, seams, prompt, truth, rate: int, model, prompt_b
                          prompt_clarity: float) -> dict[str, Any]:
     """Every figure of one continuation (see the report's metric table)."""
     c, p, t = _mono(audio), prompt.mean(axis=1), truth.mean(axis=1)
-    n_fft = fft_size(rate)
     bpm = tempo(c, rate)[0]
+    # level against the prompt's RMS, flatness and the frame-grid ratio, as `revise evaluate AUDIO` gives them
     stream = evaluate_stream(np.concatenate([p, c]), rate, model.frame.frame_length, model.frame.hop_length,
                              model.sample_rate, len(p) / rate)
     return {
-        "level_max_ratio": level_stability(c, rate, float(np.sqrt(np.mean(p**2))))["max_ratio"],
+        "level_max_ratio": stream["level_max_ratio"],
         "clipped": int(np.sum(np.abs(np.asarray(audio)) >= NEAR_FULL_SCALE)),
-        "flatness_ratio": spectral_flatness(c, n_fft) / max(spectral_flatness(t, n_fft), 1e-12),
+        "flatness_ratio": stream["spectral_flatness"] / max(spectral_flatness(t, fft_size(rate)), 1e-12),
         "third_octave_db": third_octave_difference_db(c, t, rate),
         "chroma_distance": chroma_distance(c, t, rate),
         "mfcc_distance": mfcc_distance(c, t, rate),

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import fftconvolve
 
-from revise.config import ContinuationConfig
-from revise.hints.autoregressive import extrapolate
+from revise.config import SILENT_RMS, ContinuationConfig
+from revise.hints.autoregressive import crossfade_weights, extrapolate
 from revise.hints.similarity import MAX_GAIN, SCORE_POWER, spaced_best
 
 _TINY = 1e-12
@@ -48,18 +48,21 @@ def continue_by_similarity(
 ) -> Continuation:
     """Continue `prompt` (float [n, C]) by `samples` samples of its own material, at its rate.
 
-    Raises ValueError when the prompt is shorter than `config.min_prompt` seconds or silent.
+    Raises ValueError with `prompt_problem`'s sentence when the prompt cannot be continued.
     """
     x = np.asarray(prompt, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"the prompt must be [samples, channels], got shape {x.shape}.")
+    problem = prompt_problem(x, rate, config)
+    if problem:
+        raise ValueError(problem)
     context, piece, fade = (round(s * rate) for s in (config.context, config.min_piece, config.crossfade))
-    if x.ndim != 2 or len(x) < context + piece:
-        raise ValueError(f"the prompt is {len(x) / rate:.3f} s long; continuing a prompt from its own material "
-                         f"needs at least {(context + piece) / rate:.3f} s of it.")
     mono = x.mean(axis=1)
     energy = _window_energy(mono, context)[: len(x) - context - piece + 1]  # of x[j : j + context], j = d - context
-    if not (energy > _TINY).any() or float(x[-context:].std()) <= _TINY:
-        raise ValueError("the prompt is silent, or ends in digital silence; give a prompt that ends in audible audio.")
-    fade_in = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade) ** 2  # [fade]; fade_in + fade_out = 1
+    if not (energy > _TINY).any():
+        raise ValueError(f"the prompt holds no audible stretch to copy from before its last {config.min_piece:g} s; "
+                         "give a prompt with more of the music in it.")
+    fade_in = crossfade_weights(fade)[::-1]  # [fade], rising; the piece before gets 1 - fade_in
     # The first piece fades in over a short one-sided AR prediction of the prompt, so the prompt's
     # own samples stay exact; later pieces fade in over the end of the piece before them.
     written = [ar_lead(x, fade, rate)]  # [fade, C]
@@ -75,6 +78,22 @@ def continue_by_similarity(
         total += len(copy) - fade
         tail = np.concatenate([tail[:-fade], copy])[-context:]
     return Continuation(np.concatenate(written)[:samples], tuple(joins))
+
+
+def prompt_problem(x: np.ndarray, rate: int, config: ContinuationConfig = ContinuationConfig()) -> str | None:
+    """Why the prompt x (float [n, C]) cannot be continued, in one sentence, or None."""
+    needed = round(config.context * rate) + round(config.min_piece * rate)
+    if not np.isfinite(x).all():
+        return "the prompt holds NaN or infinite samples."
+    if len(x) < needed:
+        return (f"the prompt is {len(x) / rate:.3f} s long; continuing a prompt from its own material needs at "
+                f"least {needed / rate:.3f} s of it.")
+    if float(np.sqrt(np.mean(x**2))) < SILENT_RMS:
+        return "the prompt is silent or nearly (below -60 dBFS); give a prompt with audible music to continue."
+    if float(np.sqrt(np.mean(x[-round(config.context * rate) :] ** 2))) < SILENT_RMS:
+        return (f"the prompt's last {config.context:g} s are silent or nearly (below -60 dBFS), and the "
+                "continuation follows on from them; end the prompt where the music still sounds.")
+    return None
 
 
 def ar_lead(x: np.ndarray, count: int, rate: int) -> np.ndarray:
