@@ -5,8 +5,8 @@ the stretch of the prompt that best matches what was just written is copied on, 
 rate, band and channels, and the pieces meet through a crossfade aligned to the sample. Asked
 for (`passes` >= 1; GENERATION_PASSES says why not by default), the revision treats each place
 where two pieces meet as a short gap and fills it as `revise inpaint` fills a gap (the choice
-among the reviser, AR and Janssen fills). `draft="network"` is the earlier design, kept as a measured baseline: the
-drafter network sampled frame by frame (`revise.sampling`).
+among the reviser, AR and Janssen fills). `draft="network"` is the earlier design, kept as a
+measured baseline: the drafter network sampled frame by frame (`revise.sampling`).
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def generate(
     Returns float32 of the prompt's shape (channels kept) at its rate, starting with its exact
     samples unless `include_prompt` is False. Without a prompt the bundled example clip
     (`EXAMPLE`, 48 kHz stereo) is continued, and a warning says so. `passes` (default
-    GENERATION_PASSES: none) revise each seam; 0 leaves the crossfaded draft. `join="naive"` butts the pieces
-    with no crossfade, a baseline for the seams. The same `seed`, the same output. A prompt
-    shorter than `config.min_prompt` seconds or silent is refused with a ValueError.
+    GENERATION_PASSES: none) revise each seam; 0 leaves the crossfaded draft. `join="naive"`
+    switches from piece to piece within one sample, a baseline for the seams. The same `seed`,
+    the same output. A prompt `prompt_problem` refuses raises a ValueError with its sentence.
     `draft="network"`: the sampled network baseline (`revise.sampling.generate_sampled`, mono).
     `progress(done, total)` is called as seams are revised.
     """
@@ -87,7 +87,8 @@ def continue_prompt(
     where the pieces meet (samples after the prompt's end). What `generate` does past its checks;
     the continuation's peaks are soft-limited, the prompt is left exact."""
     passes = GENERATION_PASSES if passes is None else passes
-    if passes > 0:
+    revising = passes > 0 and join == "crossfade"
+    if revising:
         from revise.checkpoint import load_model
 
         model = model if model is not None else load_model()
@@ -97,7 +98,7 @@ def continue_prompt(
     continuation = continue_by_similarity(x, rate, round(seconds * rate), rng, config)
     log.info("continued %.2f s of prompt by %.2f s in %d piece(s)", len(x) / rate, seconds, len(continuation.joins))
     out = np.concatenate([x, continuation.audio])
-    if passes > 0 and join == "crossfade":
+    if revising:
         out = revise_seams(out, len(x), continuation.joins, rate, model, passes, schedule, progress)
     out[len(x) :] = soft_limit(out[len(x) :])  # the prompt's samples stay exact
     return out, continuation.joins

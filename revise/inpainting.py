@@ -150,8 +150,9 @@ def inpaint(
     `passes` and `schedule` default to the model's. Each channel of each window of nearby gaps is
     filled by the one of `candidates` ("revise", "ar", "janssen") that fills pseudo-gaps cut from
     the audio beside the gaps best (`revise.probe`); `candidates=("revise",)` always uses the
-    reviser, and so does `passes=0` (the draft alone) unless `candidates` names one fill. Deterministic: the one random part (the noise that keeps the upper band's energy in a
-    file above the model rate) is seeded.
+    reviser, and so does `passes=0` (the draft alone) unless `candidates` names one fill.
+    Deterministic: the one random part (the noise that keeps the upper band's energy in a file
+    above the model rate) is seeded.
     Returns an array of the same shape and dtype. Every sample outside the gaps and their
     crossfade margins is bit-identical to the input; samples inside the gaps are never read.
     """

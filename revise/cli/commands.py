@@ -84,16 +84,15 @@ def add_inpaint(commands) -> None:
 
 
 def add_generate(commands) -> None:
-    p = _command(commands, "generate", "Continue a prompt: drafted from its own material, the seams revised.")
+    p = _command(commands, "generate", "Continue a prompt with its own material (its seams revised with --passes).")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the audio")
     p.add_argument("--seconds", type=positive_float, required=True, help=f"seconds of new audio (at most {MAX_GENERATE_SECONDS:g})")
     p.add_argument("--prompt", type=Path,
-                   help=f"a clip to continue, at least {ContinuationConfig().min_prompt:g} s; the output starts with it (default: the bundled "
-                        "example, revise/assets/example.flac)")
+                   help=f"a clip to continue, at least {ContinuationConfig().min_prompt:g} s; the output starts with "
+                        "it (default: the bundled example, revise/assets/example.flac)")
     p.add_argument("--draft", choices=["similarity", "network"], default="similarity",
                    help="similarity (default): carry the prompt on with its own material, at its rate and "
-                        "channels, the seams revised. network: BASELINE, the drafter network sampled frame by "
-                        "frame (mono)")
+                        "channels. network: BASELINE, the drafter network sampled frame by frame (mono)")
     p.add_argument("--join", choices=["crossfade", "naive"], default="crossfade",
                    help="crossfade: pieces and frames meet through a crossfade (default). naive: BASELINE ONLY, "
                         "butted end to end, to hear and measure the clicks the crossfade removes")
