@@ -5,14 +5,13 @@ Plots use matplotlib's object API on an Agg canvas, as `revise.evaluate.report` 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from revise.conceal_config import ConcealConfig
 from revise.evaluate.conceal import ConcealResults, lookahead_name, patterns
-from revise.evaluate.report import finish_axis, png_bytes, rounded, write_atomic
+from revise.evaluate.report import finish_axis, png_bytes, write_atomic, write_json
 
 _METRICS = (("snr", "median SNR over lost packets (dB, higher is better)"),
             ("lsd", "median log-spectral distance over lost runs (dB, lower is better)"),
@@ -30,7 +29,7 @@ def write_conceal_report(results: ConcealResults, out_dir: str | Path) -> list[P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return [write_atomic(out / "report.md", conceal_markdown(results).encode()),
-            write_atomic(out / "results.json", (json.dumps(rounded(results.to_json()), indent=1) + "\n").encode()),
+            write_json(out / "results.json", results.to_json()),
             write_atomic(out / "snr_vs_lookahead.png", png_bytes(plot_snr_vs_lookahead(results)))]
 
 

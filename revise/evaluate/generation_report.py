@@ -3,7 +3,6 @@ the bars), results.json, and one spectrogram PNG per clip (prompt end + each con
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ from matplotlib.figure import Figure
 from scipy.signal import stft
 
 from revise.evaluate.generation import CLEAR_BEAT, METHODS, GenerationResults, summarise
-from revise.evaluate.report import png_bytes, rounded, write_atomic
+from revise.evaluate.report import png_bytes, write_atomic, write_json
 
 SPECTROGRAM_METHODS = ("true continuation", "revise", "loop last bar", "sampled draft")
 PROMPT_SHOWN_SECONDS = 3.0
@@ -35,7 +34,7 @@ def write_generation_report(results: GenerationResults, out_dir: str | Path) -> 
     out = Path(out_dir)
     (out / "spectrograms").mkdir(parents=True, exist_ok=True)
     written = [write_atomic(out / "report.md", generation_markdown(results).encode()),
-               write_atomic(out / "results.json", (json.dumps(rounded(results.to_json()), indent=1) + "\n").encode())]
+               write_json(out / "results.json", results.to_json())]
     rate_of = {clip["clip"]: clip["rate"] for clip in results.clips}
     for index, (clip, audio) in enumerate(results.spectrograms.items()):
         name = f"{index:02d}_" + clip.replace("/", "_").rsplit(".", 1)[0] + ".png"  # numbered: names never collide

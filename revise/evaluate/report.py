@@ -38,7 +38,7 @@ def write_report(results: BenchmarkResults, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = [
         write_atomic(out / "report.md", markdown_report(results).encode()),
-        write_atomic(out / "results.json", (json.dumps(rounded(results.to_json()), indent=1) + "\n").encode()),
+        write_json(out / "results.json", results.to_json()),
         write_atomic(out / "metrics_vs_gap.png", png_bytes(_plot_metrics_vs_gap(results))),
         write_atomic(out / "snr_vs_passes.png", png_bytes(_plot_snr_vs_passes(results))),
     ]
@@ -55,6 +55,11 @@ def write_atomic(path: Path, data: bytes) -> Path:
     finally:
         temp.unlink(missing_ok=True)
     return path
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """`value` as indented JSON with its floats `rounded`, written atomically (`write_atomic`)."""
+    return write_atomic(path, (json.dumps(rounded(value), indent=1) + "\n").encode())
 
 
 def rounded(value: Any) -> Any:
