@@ -200,17 +200,19 @@ def test_cli_conceal_refuses_bad_input_and_writes_nothing(extra, message, clip, 
     assert list(out.iterdir()) == []
 
 
-def test_evaluate_conceal_on_a_tiny_folder_writes_a_report(tmp_path, tiny_model, capsys):
+def test_evaluate_conceal_on_a_tiny_folder_writes_a_report(tmp_path, tiny_model, capsys, monkeypatch):
     from revise.checkpoint import export_model
 
     clips = tmp_path / "clips"
     clips.mkdir()
     sf.write(clips / "a.wav", tones(16000, 0.8, 2), 16000)
     export_model(tiny_model, tmp_path / "model")
-    out = tmp_path / "report"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "revise-benchmark").mkdir()  # an inpainting report already here does not stand in the way
     argv = ["evaluate", "--conceal", str(clips), "--packet-ms", "10", "--lookahead", "0,2", "--seconds", "0.8",
-            "--loss-rate", "0.2", "--model", str(tmp_path / "model"), "--out", str(out)]
+            "--loss-rate", "0.2", "--model", str(tmp_path / "model")]
     assert main(argv) == 0
+    out = tmp_path / "revise-conceal"
     assert {p.name for p in out.iterdir()} == {"report.md", "results.json", "snr_vs_lookahead.png"}
     report = (out / "report.md").read_text()
     assert "lookahead=2" in report and "inpaint" in report and "## Bars" in report

@@ -78,6 +78,7 @@ examples:
 
 DEFAULT_REPORT_DIR = Path("revise-benchmark")
 DEFAULT_GENERATION_DIR = Path("revise-generation")
+DEFAULT_CONCEAL_DIR = Path("revise-conceal")
 # Each option's argparse name -> the modes it belongs with (default: --benchmark only). An option
 # given in another mode is refused rather than silently ignored.
 OPTIONS = {"--gap": "gap", "--frame-length": "frame_length", "--hop": "hop", "--prompt-seconds": "prompt_seconds",
@@ -143,7 +144,7 @@ def add_evaluate(commands) -> None:
                    help=f"gaps cut into each clip, each at every gap length (default {BENCHMARK_GAPS_PER_CLIP})")
     p.add_argument("--out", type=Path, metavar="REPORT_DIR",
                    help="folder for report.md, results.json and the plots (default ./revise-benchmark, or "
-                        "./revise-generation with --generation)")
+                        "./revise-generation with --generation, ./revise-conceal with --conceal)")
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="a model folder written by `revise export` (default: the shipped model); "
                         "for AUDIO, its frame grid")
@@ -346,7 +347,7 @@ def _run_conceal(args: argparse.Namespace) -> None:
     from revise.evaluate.conceal_report import conceal_markdown, write_conceal_report
 
     clips = find_clips(args.conceal)
-    _check_report_folder(args)
+    _check_report_folder(args, DEFAULT_CONCEAL_DIR)
     if args.clips == 0:
         raise UsageError("--clips must be at least 1.")
     loss_rate = CONCEAL_LOSS_RATE if args.loss_rate is None else args.loss_rate
