@@ -3,7 +3,8 @@
 A `ModelRateWindow` is a window of the input resampled to the model rate, with its gaps zeroed and
 its hints built; `candidate_fills` fills its gaps with each named candidate:
 
-- "revise": the drafter drafts and the reviser runs its passes on CONTEXT_SECONDS around the gaps;
+- "revise": the drafter drafts from the causal hints and the reviser runs its passes on
+  CONTEXT_SECONDS around the gaps;
   the reviser's change to the AR hint fades in from each gap edge and is kept below the band edge;
 - "ar": the two-sided Burg AR hint the reviser starts from;
 - "janssen": gap-wise Janssen at the model's AR order and context.
@@ -23,7 +24,7 @@ import torch
 from revise.config import CANDIDATE_JANSSEN_ITERATIONS, RevisionConfig
 from revise.dsp.framing import analyse, frame_mask, sample_mask, synthesise
 from revise.dsp.splice import anchor_edges, band_limit
-from revise.hints.build import Hints, window_hints
+from revise.hints.build import Hints, causal_hints, window_hints
 from revise.hints.janssen import janssen_fill_many
 from revise.nn.model import RevisionModel
 from revise.revision.loops import draft, revise
@@ -93,8 +94,10 @@ def revised_fill(model: RevisionModel, w: ModelRateWindow, revision: RevisionCon
     context = round(CONTEXT_SECONDS * model.sample_rate)
     crop = slice(max(0, w.gaps[0][0] - context), min(n, w.gaps[-1][1] + context))
     filled = torch.from_numpy(w.hints.ar.copy())
-    filled[:, crop] = _draft_and_revise(model, w.known[:, crop], w.hints.ar[:, crop], w.hints.match[:, crop],
-                                        w.mask[crop], revision)
+    # the drafter reads what precedes each gap, a frame past its end (so no frame it drafts sees the audio after it)
+    causal = causal_hints(w.known, w.gaps, model.ar, model.match, reach=model.frame.frame_length)
+    hints = [h[:, crop] for h in (w.hints.ar, w.hints.match, causal.ar, causal.match)]
+    filled[:, crop] = _draft_and_revise(model, w.known[:, crop], hints, w.mask[crop], revision)
     if revision.passes > 0:
         filled = _anchored(filled, torch.from_numpy(w.hints.ar), w.gaps, w.mask, model.frame.hop_length)
     return filled.numpy()
@@ -113,14 +116,17 @@ def _anchored(filled: torch.Tensor, anchor: torch.Tensor, gaps: Ranges, mask: to
     return torch.where(mask, anchor + band_limit(change, CORRECTION_CUTOFF, CORRECTION_WIDTH), anchor)
 
 
-def _draft_and_revise(model: RevisionModel, known: np.ndarray, hint: np.ndarray, match: np.ndarray,
-                      mask: torch.Tensor, revision: RevisionConfig) -> torch.Tensor:
-    """Draft and revise the masked samples of known [C, n] with the hints [C, n]; float64 [C, n]."""
+def _draft_and_revise(model: RevisionModel, known: np.ndarray, hints: list[np.ndarray], mask: torch.Tensor,
+                      revision: RevisionConfig) -> torch.Tensor:
+    """Draft and revise the masked samples of known [C, n]; float64 [C, n].
+
+    hints: the reviser's two-sided AR and match hints, then the drafter's causal ones, each [C, n].
+    """
     frame = model.frame
     to_fill = frame_mask(mask, frame.frame_length, frame.hop_length).expand(len(known), -1)
     with torch.inference_mode():
         features = analyse(torch.from_numpy(known).float(), frame)
-        drafted = draft(model.drafter, features, to_fill)
-        hints = [analyse(torch.from_numpy(x).float(), frame) for x in (hint, match)]
-        revised = revise(model.reviser, drafted, to_fill, revision.passes, revision.schedule, *hints)
+        hint, match, causal_hint, causal_match = (analyse(torch.from_numpy(x).float(), frame) for x in hints)
+        drafted = draft(model.drafter, features, to_fill, causal_hint, causal_match)
+        revised = revise(model.reviser, drafted, to_fill, revision.passes, revision.schedule, hint, match)
         return synthesise(revised, known.shape[-1], frame).double()

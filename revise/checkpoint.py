@@ -4,13 +4,15 @@ An exported model is a folder holding `model.safetensors` and `config.json`. Loa
 executes code from a file: weights come from safetensors (training checkpoints are read by
 `revise.train.checkpoints` with `weights_only=True`), and every tensor name and shape must match
 the architecture the JSON describes (strict loading). A checksum in the JSON catches corrupted
-weights.
+weights. Format 2 files (from before the causal drafter) still load: their reviser as trained,
+with an untrained causal drafter, which drafts the one-sided AR fill exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -23,9 +25,13 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, from_dict, to_dict
+from revise.nn.drafter import Drafter
 from revise.nn.model import RevisionModel
 
-FORMAT_VERSION = 2  # 2: the reviser reads the similarity hint (revise.hints.similarity)
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 3  # 2: the reviser reads the similarity hint; 3: the drafter reads the causal hints
+OLDEST_READABLE = 2
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
@@ -80,8 +86,22 @@ def load_model(path: str | Path | None = None) -> RevisionModel:
     except (SafetensorError, ValueError, RuntimeError) as error:
         raise ModelFileError(f"{weights_path} is not a readable safetensors file ({error}); export it again.") from None
     model = model_from_config(config, source=str(directory))
+    if config["format_version"] < 3:
+        state = _with_untrained_drafter(model, state, directory)
     load_state_strict(model, state, source=str(weights_path))
     return model.eval()
+
+
+def _with_untrained_drafter(model: RevisionModel, state: dict[str, torch.Tensor], directory: Path) -> dict:
+    """A format 2 state with its drafter (a next-frame predictor the causal drafter replaced) swapped
+    for `model`'s untrained one, whose zero-initialised heads draft the one-sided AR fill exactly."""
+    log.warning("%s predates the causal drafter (format 2): its draft is the one-sided AR fill until the drafter is "
+                "trained (revise train --config configs/drafter.yaml --init %s)", directory, directory)
+    with torch.random.fork_rng(devices=[]):  # the same file loads as the same model every time
+        torch.manual_seed(0)
+        fresh = Drafter(model.frame.feature_size, model.model).state_dict()
+    kept = {name: tensor for name, tensor in state.items() if not name.startswith("drafter.")}
+    return {**kept, **{f"drafter.{name}": tensor for name, tensor in fresh.items()}}
 
 
 def _model_directory(path: str | Path | None) -> Path:
@@ -116,10 +136,11 @@ def _read_config(directory: Path) -> dict[str, Any]:
             f"{config_path} has format version {config['format_version']}, newer than this revise reads "
             f"({FORMAT_VERSION}); upgrade revise."
         )
-    if config["format_version"] < FORMAT_VERSION:
+    if config["format_version"] < OLDEST_READABLE:
         raise ModelFileError(
             f"{config_path} has format version {config['format_version']}, from before the reviser read the "
-            f"similarity hint; this revise reads version {FORMAT_VERSION}: retrain and export the model again."
+            f"similarity hint; this revise reads versions {OLDEST_READABLE} to {FORMAT_VERSION}: retrain and export "
+            "the model again."
         )
     return config
 

@@ -240,16 +240,17 @@ class TrainConfig:
     # crash) loses at most these; about 2.5 minutes of the default model's steps on 2 CPU cores
     checkpoint_every: int = 100
     gradient_clip: float = 1.0
-    # Weights of the multi-resolution STFT term next to frame L1. The STFT term is ~30x larger
-    # than frame L1 on raw audio, so a light weight keeps the reviser's loss waveform-dominant
-    # (gap SNR); the drafter gets more, for texture in free generation.
+    # Weight of the multi-resolution STFT term beside the main objective, for both networks. The STFT
+    # term is ~30x larger than frame L1 on raw audio, so a light weight keeps the loss
+    # waveform-dominant (gap SNR).
     stft_weight: float = 0.01
-    drafter_stft_weight: float = 0.1
     loss: Literal["l1", "mse"] = "l1"  # frame loss; "mse" only to compare against the old recipe
-    # The reviser's main term: gap SNR of the overlap-added waveform (the figure it is judged
-    # by), or the frame loss, with which it plateaued below its AR hint (MODEL_CARD.md).
-    reviser_objective: Literal["snr", "frame"] = "snr"
-    input_noise: float = 0.05  # drafter exposure-bias guard: noise on teacher-forced inputs
+    # The main term: gap SNR of the overlap-added waveform (the figure a fill is judged by), or the
+    # frame loss, with which the reviser plateaued below its AR hint (MODEL_CARD.md).
+    objective: Literal["snr", "frame"] = "snr"
+    # What the run trains: both networks, or the drafter alone with the reviser kept as it was loaded
+    # (--init), e.g. a new drafter for a trained reviser.
+    trainable: Literal["all", "drafter"] = "all"
     max_span_seconds: float = 0.5  # longest masked span drawn for the reviser
     scattered_frames: float = 0.05  # fraction of extra single frames masked
     unroll_passes: int = 2  # reviser passes unrolled in training (train as you infer)
@@ -272,8 +273,8 @@ class TrainConfig:
             raise ValueError("train.val_every_steps, train.checkpoint_every and train.threads (when set) must be positive.")
         if self.num_nodes < 1:
             raise ValueError(f"train.num_nodes must be at least 1 (machines training together), got {self.num_nodes}.")
-        if min(self.input_noise, self.stft_weight, self.drafter_stft_weight, self.gradient_clip) < 0:
-            raise ValueError("train.input_noise, the STFT weights and train.gradient_clip must be >= 0.")
+        if min(self.stft_weight, self.gradient_clip) < 0:
+            raise ValueError("train.stft_weight and train.gradient_clip must be >= 0.")
         if self.max_span_seconds <= 0 or not 0.0 <= self.scattered_frames < 1.0:
             raise ValueError("train.max_span_seconds must be positive and train.scattered_frames in [0, 1).")
 

@@ -5,8 +5,7 @@ the stretch of the prompt that best matches what was just written is copied on, 
 rate, band and channels, and the pieces meet through a crossfade aligned to the sample. Asked
 for (`passes` >= 1; GENERATION_PASSES says why not by default), the revision treats each place
 where two pieces meet as a short gap and fills it as `revise inpaint` fills a gap (the choice
-among the reviser, AR and Janssen fills). `draft="network"` is the earlier design, kept as a
-measured baseline: the drafter network sampled frame by frame (`revise.sampling`).
+among the reviser, AR and Janssen fills).
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from revise.hints.continuation import continue_by_similarity, prompt_problem
 
 log = logging.getLogger(__name__)
 
-Draft = Literal["similarity", "network"]
 Join = Literal["crossfade", "naive"]
 Progress = Callable[[int, int], None]  # (done, total), after each unit of work
 EXAMPLE = Path(__file__).parent / "assets" / "example.flac"  # continued when no prompt is given
@@ -44,7 +42,6 @@ def generate(
     schedule: ScheduleName | None = None,
     join: Join = "crossfade",
     include_prompt: bool = True,
-    draft: Draft = "similarity",
     config: ContinuationConfig = ContinuationConfig(),
     progress: Progress | None = None,
 ) -> np.ndarray:
@@ -56,19 +53,12 @@ def generate(
     GENERATION_PASSES: none) revise each seam; 0 leaves the crossfaded draft. `join="naive"`
     switches from piece to piece within one sample, a baseline for the seams. The same `seed`,
     the same output. A prompt `prompt_problem` refuses raises a ValueError with its sentence.
-    `draft="network"`: the sampled network baseline (`revise.sampling.generate_sampled`, mono).
     `progress(done, total)` is called as seams are revised.
     """
     if not (np.isfinite(seconds) and 0 < seconds <= MAX_GENERATE_SECONDS):
         raise ValueError(f"seconds must be a positive number up to {MAX_GENERATE_SECONDS:g}, got {seconds}.")
     if join not in typing.get_args(Join):
         raise ValueError(f"join must be 'crossfade' or 'naive', got {join!r}.")
-    if draft not in typing.get_args(Draft):
-        raise ValueError(f"draft must be 'similarity' or 'network', got {draft!r}.")
-    if draft == "network":
-        from revise.sampling import generate_sampled  # torch: only the network baseline needs it
-
-        return generate_sampled(seconds, prompt, sample_rate, passes, model, seed, schedule, join, include_prompt)
     if prompt is None:
         audio = default_prompt()
         prompt, sample_rate = audio.samples, audio.sample_rate

@@ -1,9 +1,9 @@
 """Real-time factor of `revise generate` on CPU: compute seconds per second of generated audio.
 
 Usage: python scripts/bench_generate.py [--model DIR] [--prompt FILE] [--seconds S]
-                                        [--passes 0 1 2] [--draft similarity network] [--repeats R] [--threads T]
+                                        [--passes 0 1 2] [--repeats R] [--threads T]
 The prompt (--prompt at its own rate and channels, or 10 s of a synthetic stereo riff at 44.1 kHz)
-is continued by --seconds of audio for each draft and number of passes; the figure is the median
+is continued by --seconds of audio for each number of passes; the figure is the median
 over --repeats runs after one warm-up run. Below 1 is faster than real time; the target is at most
 0.1 at the default passes on 2 cores. Timings are only comparable on an otherwise idle machine.
 """
@@ -50,7 +50,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds of audio to generate")
     parser.add_argument("--prompt", help="an audio file to continue (default: a synthetic stereo riff)")
     parser.add_argument("--passes", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--draft", nargs="+", default=["similarity"], choices=["similarity", "network"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -58,14 +57,11 @@ def main() -> None:
     model = load_model(args.model)
     prompt, rate = load_prompt(args.prompt)
     print(f"{args.threads} threads; {args.seconds:g} s generated after a {len(prompt) / rate:g} s prompt at "
-          f"{rate} Hz x{prompt.shape[1]}; generation's default passes {GENERATION_PASSES} (the network "
-          f"baseline's: the model's {model.revision.passes})")
-    print(f"{'draft':>10} {'passes':>6} {'seconds':>8} {'RTF':>7}")
-    for draft in args.draft:
-        for passes in args.passes:
-            seconds = median_seconds(
-                lambda: generate(args.seconds, prompt, rate, passes, model, seed=0, draft=draft), args.repeats)
-            print(f"{draft:>10} {passes:>6} {seconds:>8.2f} {seconds / args.seconds:>7.3f}")
+          f"{rate} Hz x{prompt.shape[1]}; generation's default passes {GENERATION_PASSES}")
+    print(f"{'passes':>6} {'seconds':>8} {'RTF':>7}")
+    for passes in args.passes:
+        seconds = median_seconds(lambda: generate(args.seconds, prompt, rate, passes, model, seed=0), args.repeats)
+        print(f"{passes:>6} {seconds:>8.2f} {seconds / args.seconds:>7.3f}")
 
 
 if __name__ == "__main__":

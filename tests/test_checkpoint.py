@@ -65,12 +65,13 @@ def outputs(model: RevisionModel) -> tuple[torch.Tensor, ...]:
     generator = torch.Generator().manual_seed(3)
     x = torch.randn(2, 30, model.frame.feature_size, generator=generator)
     hint = torch.randn(2, 30, model.frame.feature_size, generator=generator)
+    match = torch.randn(2, 30, model.frame.feature_size, generator=generator)
     mask = torch.zeros(2, 30, dtype=torch.bool)
     mask[:, 10:20] = True
     with torch.no_grad():
-        drafted = draft(model.drafter, x, mask)
+        drafted = draft(model.drafter, x, mask, hint, match)
         revised = revise(model.reviser, drafted, mask, 2, "shrink", hint)
-        return model.drafter(x)[0], model.reviser(x, mask, hint), drafted, revised
+        return model.drafter(hint, match, mask), model.reviser(x, mask, hint), drafted, revised
 
 
 # --- export then load -----------------------------------------------------------------------------
@@ -178,10 +179,31 @@ def test_newer_format_version(exported):
 
 def test_older_format_version_asks_for_a_new_export(exported):
     config = read_config(exported)
-    config["format_version"] = FORMAT_VERSION - 1
+    config["format_version"] = 1
     write_config(exported, config)
-    with pytest.raises(ModelFileError, match=f"format version {FORMAT_VERSION - 1}.*export the model again"):
+    with pytest.raises(ModelFileError, match="format version 1.*export the model again"):
         load_model(exported)
+
+
+def test_a_format_2_model_keeps_its_reviser_and_drafts_the_causal_hint(trained_like, exported, caplog):
+    """Format 2 held a next-frame drafter; its reviser loads as trained, beside an untrained causal drafter."""
+    state = {name: t for name, t in trained_like.state_dict().items() if not name.startswith("drafter.")}
+    state |= {"drafter.start": torch.zeros(7), "drafter.output.1.weight": torch.ones(7, 3)}  # the old drafter's shapes
+    write_weights(exported, save_safetensors(state), fix_checksum=True)
+    config = read_config(exported)
+    config["format_version"] = 2
+    write_config(exported, config)
+    loaded = load_model(exported)
+    assert "predates the causal drafter" in caplog.text
+    for name, tensor in state.items():
+        if name.startswith("reviser."):
+            assert torch.equal(loaded.state_dict()[name], tensor)
+    generator = torch.Generator().manual_seed(4)
+    known, hint, match = (torch.randn(1, 12, loaded.frame.feature_size, generator=generator) for _ in range(3))
+    mask = torch.zeros(1, 12, dtype=torch.bool)
+    mask[:, 3:8] = True
+    with torch.no_grad():
+        assert torch.equal(draft(loaded.drafter, known, mask, hint, match)[mask], hint[mask])
 
 
 def test_weights_with_a_flipped_byte_fail_the_checksum(exported):

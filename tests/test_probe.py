@@ -32,7 +32,7 @@ def broken(model) -> RevisionModel:
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for parameter in noisy.reviser.parameters():
-            parameter.copy_(0.3 * torch.randn(parameter.shape, generator=generator))
+            parameter.copy_(torch.randn(parameter.shape, generator=generator))
     return noisy
 
 

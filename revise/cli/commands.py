@@ -90,9 +90,6 @@ def add_generate(commands) -> None:
     p.add_argument("--prompt", type=Path,
                    help=f"a clip to continue, at least {ContinuationConfig().min_prompt:g} s; the output starts with "
                         "it (default: the bundled example, revise/assets/example.flac)")
-    p.add_argument("--draft", choices=["similarity", "network"], default="similarity",
-                   help="similarity (default): carry the prompt on with its own material, at its rate and "
-                        "channels. network: BASELINE, the drafter network sampled frame by frame (mono)")
     p.add_argument("--join", choices=["crossfade", "naive"], default="crossfade",
                    help="crossfade: pieces and frames meet through a crossfade (default). naive: BASELINE ONLY, "
                         "butted end to end, to hear and measure the clicks the crossfade removes")
@@ -100,8 +97,7 @@ def add_generate(commands) -> None:
     p.add_argument("--seed", type=seed_int, default=0,
                    help="random seed for sampling; the same seed gives the same output (default 0)")
     _add_model_options(p, f"revision passes over each seam where two pieces meet (default {GENERATION_PASSES}: "
-                          "the crossfaded draft, which measured as seamless); with --draft network, over the "
-                          "whole continuation (default: the model's)")
+                          "the crossfaded draft, which measured as seamless)")
     p.set_defaults(run=run_generate)
 
 
@@ -204,22 +200,16 @@ def run_generate(args: argparse.Namespace) -> None:
 
     check_output_path(args.output, [args.prompt] if args.prompt else [], args.force)  # before any work
     model = None  # loaded only when used: the similarity draft alone needs no torch
-    if args.model is not None or (args.draft == "network" and args.prompt is None):  # the latter: the model's rate
+    if args.model is not None:
         from revise.checkpoint import load_model
 
         model = load_model(args.model)
-    if args.prompt is not None:
-        prompt = read_audio(args.prompt)
-    elif args.draft == "similarity":
-        prompt = default_prompt()
-    else:
-        prompt = None
-    samples = prompt.samples if prompt else None
-    rate = prompt.sample_rate if prompt else model.sample_rate
+    prompt = read_audio(args.prompt) if args.prompt is not None else default_prompt()
+    rate = prompt.sample_rate
     with _SeamBar() as bar:
-        audio = generate(args.seconds, samples, rate, passes=args.passes, model=model, seed=args.seed,
+        audio = generate(args.seconds, prompt.samples, rate, passes=args.passes, model=model, seed=args.seed,
                          schedule=args.schedule, join=args.join, include_prompt=not args.no_prompt_in_output,
-                         draft=args.draft, progress=bar.update)
+                         progress=bar.update)
     write_audio(args.output, audio, rate)
     print(f"wrote {len(audio) / rate:.2f} s at {rate} Hz -> {args.output}")
 

@@ -62,8 +62,8 @@ EPILOG = """modes:
                                                    one-sided Burg and offline inpaint (report.md, results.json,
                                                    snr_vs_lookahead.png)
   --generation DIR                                 cut a prompt from every clip of DIR, continue it with
-                                                   revise, its unrevised draft, the sampled network draft,
-                                                   the naive join and a loop of the prompt's last bar, and
+                                                   revise, revise with its seams revised, the same pieces
+                                                   butted (naive join) and a loop of the prompt's last bar, and
                                                    compare each with the true continuation (report.md,
                                                    results.json, spectrograms/)
 

@@ -2,8 +2,8 @@
 compare each continuation with the recording's true continuation and with the prompt.
 
 Methods: `revise` (what `revise generate` does: the crossfaded similarity draft), `revise
-passes=1` (its seams revised as gaps are), `sampled draft` (the drafter network sampled frame by frame, crossfaded),
-`naive join` (the same frames butted end to end), `loop last bar` (the prompt's last bar
+passes=1` (its seams revised as gaps are), `naive join` (the same pieces butted, switched within one
+sample), `loop last bar` (the prompt's last bar
 repeated: a strong, honest baseline) and `true continuation` (the recording itself: the ceiling).
 """
 
@@ -33,7 +33,6 @@ from revise.evaluate.seams import evaluate_stream
 from revise.generation import continue_prompt
 from revise.hints.autoregressive import crossfade_weights
 from revise.hints.continuation import ar_lead, prompt_problem
-from revise.sampling import generate_sampled
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ NEAR_FULL_SCALE = 0.999  # a sample this loud counts as clipped (or squashed by 
 LOOP_FADE_SECONDS = 0.02
 BARLESS_LOOP_SECONDS = 2.0  # the loop's length when the prompt has no clear beat
 SEAM_HALF_WIDTH_SECONDS = 0.002
-METHODS = ("revise", "revise passes=1", "sampled draft", "naive join", "loop last bar", "true continuation")
+METHODS = ("revise", "revise passes=1", "naive join", "loop last bar", "true continuation")
 
 
 @dataclass
@@ -98,16 +97,13 @@ def continue_every_way(prompt, truth, rate: int, seconds: float, model, seed: in
                        clarity: float) -> dict[str, tuple]:
     """{method: (continuation [m, C] or [m], seams in samples from its start or None)} for METHODS;
     the prompt's own end is a seam of every method and is not listed."""
-    def similarity(passes: int | None) -> tuple:
-        out, joins = continue_prompt(prompt, rate, seconds, passes, model, seed)
+    def similarity(passes: int | None, join: str = "crossfade") -> tuple:
+        out, joins = continue_prompt(prompt, rate, seconds, passes, model, seed, join=join)
         return out[len(prompt) :], joins[1:]  # the first join is the prompt's end
-
-    def sampled(join: str) -> tuple:
-        return generate_sampled(seconds, prompt, rate, None, model, seed, join=join, include_prompt=False), None
 
     runs: dict[str, Callable[[], tuple]] = {
         "revise": lambda: similarity(None), "revise passes=1": lambda: similarity(1),
-        "sampled draft": lambda: sampled("crossfade"), "naive join": lambda: sampled("naive"),
+        "naive join": lambda: similarity(0, "naive"),
         "loop last bar": lambda: loop_last_bar(prompt, rate, len(truth), bpm if clarity >= CLEAR_BEAT else None),
         "true continuation": lambda: (truth, ()),
     }
@@ -155,8 +151,7 @@ def continuation_metrics(audio, seams, prompt, truth, rate: int, model, prompt_b
 
 def _seam_click(prompt: np.ndarray, continuation: np.ndarray, rate: int, seams) -> float:
     """Median over the seams (the prompt's end, then `seams`: samples after it) of each seam's click
-    against the audio away from the seams (`click_db`); the sampled methods' only known seam is the
-    prompt's end."""
+    against the audio away from the seams (`click_db`)."""
     tail = prompt[-rate:]
     signal = np.concatenate([tail, continuation])
     positions = sorted({len(tail), *(len(tail) + s for s in (seams or ()))})

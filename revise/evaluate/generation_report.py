@@ -12,7 +12,7 @@ from scipy.signal import stft
 from revise.evaluate.generation import CLEAR_BEAT, METHODS, GenerationResults, summarise
 from revise.evaluate.report import png_bytes, write_atomic, write_json
 
-SPECTROGRAM_METHODS = ("true continuation", "revise", "loop last bar", "sampled draft")
+SPECTROGRAM_METHODS = ("true continuation", "revise", "loop last bar", "naive join")
 PROMPT_SHOWN_SECONDS = 3.0
 # (key, column, format, what it is)
 COLUMNS = (

@@ -21,9 +21,7 @@ from typing import Literal
 import numpy as np
 
 from revise.config import CANDIDATES, ARConfig, FrameConfig, MatchConfig, ScheduleName
-from revise.hints.autoregressive import extrapolate
-from revise.hints.build import Hints, window_hints
-from revise.hints.continuation import causal_match_fill
+from revise.hints.build import Hints, causal_hints, window_hints
 from revise.hints.janssen import janssen_fill_many
 from revise.inpainting import inpaint
 from revise.nn.model import RevisionModel
@@ -126,21 +124,14 @@ def janssen_baseline(window: np.ndarray, gaps: list[tuple[int, int]], rate: int,
 
 def causal_baseline(kind: str, window: np.ndarray, gaps: list[tuple[int, int]], rate: int,
                     model: RevisionModel) -> np.ndarray:
-    """Baselines that see only the audio before each gap, as a real-time concealer does: "ar-causal",
-    one-sided Burg extrapolation of the AR baseline's left context; "match-causal", the continuation
-    of the best-matching earlier stretch (the similarity baseline's context, searching its reach
-    before the gap), falling back to ar-causal where the past holds no match. window [n] or [n, B]
-    -> float64, same shape; gaps filled left to right, each from the audio (and fills) before it."""
+    """Baselines that see only the audio before each gap, as a real-time concealer does, and what the
+    drafter starts from (`revise.hints.build.causal_hints`): "ar-causal", one-sided Burg extrapolation
+    of the AR baseline's left context; "match-causal", the continuation of the best-matching earlier
+    stretch (the similarity baseline's context, searching its reach before the gap), falling back to
+    ar-causal where the past holds no match. window [n] or [n, B] -> float64, same shape."""
     ar, match = baseline_settings(rate, model)
-    out = _columns(window).copy()
-    for column in out.T:
-        for start, end in gaps:
-            column[start:end] = 0.0
-        for start, end in gaps:
-            guess = causal_match_fill(column, start, end, match.context, match.search) if kind == "match-causal" else None
-            column[start:end] = guess if guess is not None else extrapolate(
-                column[max(0, start - ar.context) : start], end - start, ar.order)
-    return out.reshape(np.shape(window))
+    hints = causal_hints(_columns(window).T, gaps, ar, match if kind == "match-causal" else None)
+    return (hints.match if kind == "match-causal" else hints.ar).T.reshape(np.shape(window))
 
 
 def baseline_hints(

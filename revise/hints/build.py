@@ -1,8 +1,9 @@
 """The one place a window's hints are built, for inpainting, training examples and the baselines.
 
-"Train as you infer" needs the reviser to see in training exactly the hints it gets at inference,
-and the benchmark's classical baselines are those same hints used alone; all three call
-`window_hints`, so they cannot drift apart.
+"Train as you infer" needs the networks to see in training exactly the hints they get at
+inference, and the benchmark's classical baselines are those same hints used alone; all three call
+`window_hints` (the reviser's two-sided hints) and `causal_hints` (the drafter's one-sided ones),
+so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from revise.config import ARConfig, MatchConfig
-from revise.hints.autoregressive import ar_fill_many
+from revise.hints.autoregressive import ar_fill_many, extrapolate
+from revise.hints.continuation import causal_match_fill
 from revise.hints.similarity import match_fill_many
 
 Ranges = Sequence[tuple[int, int]]
@@ -23,9 +25,10 @@ Ranges = Sequence[tuple[int, int]]
 class Hints:
     """The classical fills of a window's gaps, both float64 [C, n].
 
-    ar: the window with each gap filled by two-sided Burg AR extrapolation.
-    match: `ar` with the similarity fill written over each gap and its matched sides (`ar` itself
-    where nothing matched, or where the match was not asked for).
+    From `window_hints`: ar, the window with each gap filled by two-sided Burg AR extrapolation;
+    match, `ar` with the similarity fill written over each gap and its matched sides (`ar` itself
+    where nothing matched, or where the match was not asked for). From `causal_hints`: the same
+    two from the audio before each gap only.
     """
 
     ar: np.ndarray
@@ -51,3 +54,37 @@ def window_hints(
         for channel in filled
     ])
     return Hints(filled, matched)
+
+
+def causal_hints(window: np.ndarray, gaps: Ranges, ar: ARConfig, match: MatchConfig | None, reach: int = 0) -> Hints:
+    """What the audio before each gap of `window` [C, n] tells of it, each channel on its own.
+
+    ar: one-sided Burg extrapolation of the `ar.context` samples before the gap; match: the
+    continuation of the best-matching earlier stretch (`causal_match_fill`, searching `match.search`
+    samples back), the AR extrapolation where the past holds no match or `match` is None. Gaps are
+    filled left to right, each from the audio and the fills before it. Each fill runs `reach`
+    samples on past its gap, over the known audio there, so that a frame touching the gap holds
+    nothing from after it: what a causal drafter may read. Gap samples are never read.
+    """
+    gaps = [(int(s), int(e)) for s, e in gaps]
+    pairs = [_causal_channel(channel, gaps, ar, match, reach) for channel in np.asarray(window, dtype=np.float64)]
+    return Hints(np.stack([a for a, _ in pairs]), np.stack([m for _, m in pairs]))
+
+
+def _causal_channel(x: np.ndarray, gaps: Ranges, ar: ARConfig, match: MatchConfig | None,
+                    reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """`causal_hints` of one channel x [n]: (ar, match), each [n]."""
+    known = x.copy()
+    for start, end in gaps:
+        known[start:end] = 0.0
+    # the context each later gap reads: the known audio and the fills in the gaps (not past them)
+    context = {"ar": known.copy(), "match": known.copy()}
+    out = {"ar": known.copy(), "match": known.copy()}
+    for start, end in sorted(gaps):
+        stop = min(len(x), end + reach)
+        guess = extrapolate(context["ar"][max(0, start - ar.context) : start], stop - start, ar.order)
+        found = None if match is None else causal_match_fill(context["match"], start, stop, match.context, match.search)
+        for kind, fill in (("ar", guess), ("match", guess if found is None else found)):
+            context[kind][start:end] = fill[: end - start]
+            out[kind][start:stop] = fill
+    return out["ar"], out["match"]

@@ -11,7 +11,7 @@ from revise.train.examples import GapExamples
 
 
 class RevisionDataModule(L.LightningDataModule):
-    """Batches of `GapExamples` dicts (audio, hint, match [B, N] float32; gaps [B, N] bool), split by track."""
+    """Batches of `GapExamples` dicts (audio, hints [B, N] float32; gaps [B, N] bool), split by track."""
 
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -25,7 +25,8 @@ class RevisionDataModule(L.LightningDataModule):
             return
         data = self.config.data
         train, val = excerpt_sets(data, self.config.frame.sample_rate)
-        self.train_set = GapExamples(train, self.config, data.seed)
+        # training the drafter alone needs no two-sided hints (validation still scores the reviser)
+        self.train_set = GapExamples(train, self.config, data.seed, two_sided=self.config.train.trainable == "all")
         self.val_set = GapExamples(val, self.config, data.seed + 1)
 
     def train_dataloader(self) -> DataLoader:

@@ -1,9 +1,10 @@
-"""Training examples for the reviser: excerpts with gaps cut, and their hints.
+"""Training examples: excerpts with gaps cut, and their hints.
 
-The similarity fill searches the excerpt's track around it, as inference searches the clip around
+The similarity fills search the excerpt's track around it, as inference searches the clip around
 a gap, so each example is cut with `match.reach` samples of surroundings and cropped after.
-The hints are built here by `revise.hints.build.window_hints`, as inpainting builds them, in the
-DataLoader workers, so the training loop only runs the networks. Validation examples draw their gaps from a fixed seed so the logged gap SNR is
+The hints are built here by `revise.hints.build` (`window_hints` for the reviser, `causal_hints`
+for the drafter), as inpainting builds them, in the DataLoader workers, so the training loop only
+runs the networks. Validation examples draw their gaps from a fixed seed so the logged gap SNR is
 comparable from one validation to the next.
 """
 
@@ -15,22 +16,26 @@ from torch.utils.data import Dataset
 
 from revise.config import Config
 from revise.dsp.framing import sample_mask
-from revise.hints.build import window_hints
+from revise.hints.build import causal_hints, window_hints
 from revise.train.data import ExcerptDataset
 
 
 class GapExamples(Dataset):
     """Wraps an `ExcerptDataset` [N]; each item is a dict of audio [N] float32, hint [N] float32
-    (AR fill of the gaps), match [N] float32 (similarity fill, with its matched sides) and gaps [N] bool.
+    (AR fill of the gaps), match [N] float32 (similarity fill, with its matched sides), causal_hint
+    and causal_match [N] float32 (the same from the audio before each gap, a frame past it) and
+    gaps [N] bool. With `two_sided=False` (training the drafter alone) hint and match are left out:
+    they are the costliest part of an item and only the reviser reads them.
 
     Item i's gaps depend only on (seed, i); training reads fresh indices every epoch through
     `EpochSampler`, so excerpts and gaps are new each epoch whatever the number of workers.
     """
 
-    def __init__(self, excerpts: ExcerptDataset, config: Config, seed: int):
+    def __init__(self, excerpts: ExcerptDataset, config: Config, seed: int, two_sided: bool = True):
         self.excerpts = excerpts
         self.config = config
         self.seed = seed
+        self.two_sided = two_sided
 
     def __len__(self) -> int:
         return len(self.excerpts)
@@ -47,14 +52,23 @@ class GapExamples(Dataset):
         shifted = [(start + margin, end + margin) for start, end in gaps]
         if gaps[-1][1] == n:  # a span to the excerpt's end stands for generation: nothing known after it
             shifted[-1] = (shifted[-1][0], len(window))
-        hints = window_hints(window.astype(np.float64)[None], shifted, ar, match, unknown=beyond)
+        known = window.astype(np.float64)[None]
+        causal = causal_hints(known, shifted, ar, match, reach=frame.frame_length)
         crop = slice(margin, margin + n)
-        return {
+
+        def cropped(x: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(x[0, crop].astype(np.float32))
+
+        item = {
             "audio": torch.from_numpy(window[crop].copy()),
-            "hint": torch.from_numpy(hints.ar[0, crop].astype(np.float32)),
-            "match": torch.from_numpy(hints.match[0, crop].astype(np.float32)),
+            "causal_hint": cropped(causal.ar),
+            "causal_match": cropped(causal.match),
             "gaps": sample_mask(gaps, n),
         }
+        if self.two_sided:
+            hints = window_hints(known, shifted, ar, match, unknown=beyond)
+            item |= {"hint": cropped(hints.ar), "match": cropped(hints.match)}
+        return item
 
 
 def draw_training_gaps(
