@@ -3,9 +3,9 @@
 A `ModelRateWindow` is a window of the input resampled to the model rate, with its gaps zeroed and
 its hints built; `candidate_fills` fills its gaps with each named candidate:
 
-- "revise": the drafter drafts from the causal hints and the reviser runs its passes on
-  CONTEXT_SECONDS around the gaps;
-  the reviser's change to the AR hint fades in from each gap edge and is kept below the band edge;
+- "revise": the networks on CONTEXT_SECONDS around the gaps: the reviser's passes, or at zero
+  passes the drafter's draft from the causal hints; the reviser's change to the AR hint fades in
+  from each gap edge and is kept below the band edge;
 - "ar": the two-sided Burg AR hint the reviser starts from;
 - "janssen": gap-wise Janssen at the model's AR order and context.
 
@@ -27,7 +27,7 @@ from revise.dsp.splice import anchor_edges, band_limit
 from revise.hints.build import Hints, causal_hints, window_hints
 from revise.hints.janssen import janssen_fill_many
 from revise.nn.model import RevisionModel
-from revise.revision.loops import draft, revise
+from revise.revision.loops import draft, first_estimate, revise
 
 CONTEXT_SECONDS = 0.3  # audio the networks see on each side of a gap
 # The reviser's change to the hint is kept below 0.47 x the model rate (7.5 kHz at 16 kHz, fading
@@ -59,7 +59,7 @@ def model_rate_window(
 ) -> ModelRateWindow:
     """Build the hints of `gaps` in `known` [C, n] (model rate; gap samples are never read).
 
-    `with_match=False` skips the similarity search (the draft alone never reads it).
+    `with_match=False` skips the two-sided similarity search (no revision pass, nothing reads it).
     """
     mask = sample_mask(gaps, known.shape[-1])
     known = np.where(mask.numpy(), 0.0, known)
@@ -88,16 +88,23 @@ def janssen_fill(model: RevisionModel, w: ModelRateWindow) -> np.ndarray:
 
 
 def revised_fill(model: RevisionModel, w: ModelRateWindow, revision: RevisionConfig) -> np.ndarray:
-    """The draft and `revision`'s passes on CONTEXT_SECONDS around the gaps, the AR hint elsewhere. [C, n]"""
+    """The networks' fill on CONTEXT_SECONDS around the gaps, the AR hint elsewhere. [C, n]
+
+    At zero passes the drafter's draft, from the causal hints; else the reviser's passes, from the
+    two-sided ones.
+    """
     n = w.known.shape[-1]
     # the networks see CONTEXT_SECONDS around the gaps; the wider window was for the search
     context = round(CONTEXT_SECONDS * model.sample_rate)
     crop = slice(max(0, w.gaps[0][0] - context), min(n, w.gaps[-1][1] + context))
     filled = torch.from_numpy(w.hints.ar.copy())
-    # the drafter reads what precedes each gap, a frame past its end (so no frame it drafts sees the audio after it)
-    causal = causal_hints(w.known, w.gaps, model.ar, model.match, reach=model.frame.frame_length)
-    hints = [h[:, crop] for h in (w.hints.ar, w.hints.match, causal.ar, causal.match)]
-    filled[:, crop] = _draft_and_revise(model, w.known[:, crop], hints, w.mask[crop], revision)
+    if revision.passes == 0:
+        # the drafter reads what precedes each gap, a frame past its end (so no frame it drafts sees the audio after it)
+        hints = causal_hints(w.known, w.gaps, model.ar, model.match, model.frame.frame_length, w.unknown)
+    else:
+        hints = w.hints
+    filled[:, crop] = _network_fill(model, w.known[:, crop], hints.ar[:, crop], hints.match[:, crop], w.mask[crop],
+                                    revision)
     if revision.passes > 0:
         filled = _anchored(filled, torch.from_numpy(w.hints.ar), w.gaps, w.mask, model.frame.hop_length)
     return filled.numpy()
@@ -116,17 +123,20 @@ def _anchored(filled: torch.Tensor, anchor: torch.Tensor, gaps: Ranges, mask: to
     return torch.where(mask, anchor + band_limit(change, CORRECTION_CUTOFF, CORRECTION_WIDTH), anchor)
 
 
-def _draft_and_revise(model: RevisionModel, known: np.ndarray, hints: list[np.ndarray], mask: torch.Tensor,
-                      revision: RevisionConfig) -> torch.Tensor:
-    """Draft and revise the masked samples of known [C, n]; float64 [C, n].
+def _network_fill(model: RevisionModel, known: np.ndarray, hint: np.ndarray, match: np.ndarray, mask: torch.Tensor,
+                  revision: RevisionConfig) -> torch.Tensor:
+    """The draft (zero passes) or the revision of the masked samples of known [C, n]; float64 [C, n].
 
-    hints: the reviser's two-sided AR and match hints, then the drafter's causal ones, each [C, n].
+    hint, match [C, n]: the drafter's causal hints at zero passes, else the reviser's two-sided ones.
     """
     frame = model.frame
     to_fill = frame_mask(mask, frame.frame_length, frame.hop_length).expand(len(known), -1)
     with torch.inference_mode():
         features = analyse(torch.from_numpy(known).float(), frame)
-        hint, match, causal_hint, causal_match = (analyse(torch.from_numpy(x).float(), frame) for x in hints)
-        drafted = draft(model.drafter, features, to_fill, causal_hint, causal_match)
-        revised = revise(model.reviser, drafted, to_fill, revision.passes, revision.schedule, hint, match)
-        return synthesise(revised, known.shape[-1], frame).double()
+        hint, match = (analyse(torch.from_numpy(x).float(), frame) for x in (hint, match))
+        if revision.passes == 0:
+            filled = draft(model.drafter, features, to_fill, hint, match)
+        else:
+            filled = revise(model.reviser, first_estimate(features, to_fill), to_fill, revision.passes,
+                            revision.schedule, hint, match)
+        return synthesise(filled, known.shape[-1], frame).double()

@@ -251,7 +251,7 @@ class TrainConfig:
     # What the run trains: both networks, or the drafter alone with the reviser kept as it was loaded
     # (--init), e.g. a new drafter for a trained reviser.
     trainable: Literal["all", "drafter"] = "all"
-    max_span_seconds: float = 0.5  # longest masked span drawn for the reviser
+    max_span_seconds: float = 0.5  # longest masked span drawn in training
     scattered_frames: float = 0.05  # fraction of extra single frames masked
     unroll_passes: int = 2  # reviser passes unrolled in training (train as you infer)
     accelerator: str = "auto"

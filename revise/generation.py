@@ -149,8 +149,8 @@ def revise_seams(
 def soft_limit(x: np.ndarray, knee: float = LIMITER_KNEE) -> np.ndarray:
     """Leave |x| <= knee alone and bend larger peaks smoothly (tanh) towards full scale.
 
-    Only peaks are touched, never the level: sampled Gaussian texture has a higher crest factor
-    than mastered music, and a loud prompt's continuation would otherwise clip now and then.
+    Only peaks are touched, never the level: a crossfade between two different pieces or a revised
+    seam can reach above the prompt's peaks, and a loud prompt's continuation would clip now and then.
     The result stays within the largest 16-bit sample, 1 - 2**-15.
     """
     over = np.abs(x) > knee

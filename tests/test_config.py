@@ -21,7 +21,7 @@ def write_yaml(path: Path, values: dict) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["tiny", "default", "default_stage2", "large", "finetune"])
+@pytest.mark.parametrize("name", ["tiny", "default", "default_stage2", "drafter", "large", "finetune"])
 def test_shipped_configs_load_with_every_value_they_state(name):
     path = REPO / "configs" / f"{name}.yaml"
     config, stated = to_dict(load_config(path)), yaml.safe_load(path.read_text())
@@ -31,7 +31,7 @@ def test_shipped_configs_load_with_every_value_they_state(name):
     assert "revision" not in stated, "the revision defaults live in revise.config, not in each YAML"
 
 
-@pytest.mark.parametrize("name", ["default", "default_stage2", "finetune"])
+@pytest.mark.parametrize("name", ["default", "default_stage2", "drafter", "finetune"])
 def test_the_shipped_model_can_start_a_run_of_these_configs(name):
     config, shipped = load_config(REPO / "configs" / f"{name}.yaml"), load_model(None)
     start = train_run.initial_model("default", config)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -248,3 +251,26 @@ def test_tiny_model_fixture(tiny_model, tiny_config):
     assert not tiny_model.training
     weight = tiny_model.reviser.correction[1].weight
     assert torch.count_nonzero(weight) == 0
+
+
+def test_revision_starts_from_the_silent_gap_and_zero_passes_is_the_draft(tiny_model):
+    """The reviser's first pass revises `first_estimate` (silence in the gap), not the draft: a
+    drafter that drafts otherwise changes the zero-pass fill only."""
+    from revise.inpainting import inpaint
+    from revise.revision.loops import first_estimate
+
+    x, to_fill = features(), fill_mask(2, 20, [(4, 9)])
+    start = first_estimate(x, to_fill)
+    assert torch.equal(start[~to_fill], x[~to_fill]) and not start[to_fill].any()
+    t = np.arange(16000) / 16000
+    audio = 0.3 * np.sin(2 * np.pi * 330 * t) + 0.1 * np.sin(2 * np.pi * 550 * t)
+    other = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        other.drafter.correction[1].weight.normal_(0, 0.1, generator=torch.Generator().manual_seed(0))
+    gaps = [(0.5, 0.53)]
+
+    def filled(model, passes):
+        return inpaint(audio, 16000, gaps, passes=passes, model=model, candidates=("revise",))
+
+    np.testing.assert_array_equal(filled(other, 1), filled(tiny_model, 1))
+    assert not np.array_equal(filled(other, 0), filled(tiny_model, 0))

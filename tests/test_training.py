@@ -48,7 +48,7 @@ def task_losses(task: RevisionTask, batch: dict[str, torch.Tensor]) -> tuple[tor
     to_fill = frame_mask(batch["gaps"], frame.frame_length, frame.hop_length)
     drafted = task.drafted(batch, features, to_fill)
     drafter = task.fill_loss(batch["audio"], features, drafted, batch["gaps"], to_fill)
-    reviser = torch.stack(task.reviser_losses(batch, features, drafted.detach(), to_fill)).mean()
+    reviser = torch.stack(task.reviser_losses(batch, features, to_fill)).mean()
     return drafter, reviser
 
 
@@ -313,6 +313,18 @@ def test_init_is_refused_for_a_model_of_other_settings(tiny_config, tiny_model, 
     with pytest.raises(ModelFileError, match="cannot start from .*: its ar settings differ"):
         run_training(other, init=start)
     assert not Path(tiny_config.train.output_dir).exists(), "refused before any folder was made"
+
+
+def test_training_the_drafter_alone_keeps_the_reviser_as_loaded(tiny_config, tiny_model, tmp_path):
+    drafter_only = dataclasses.replace(tiny_config, train=dataclasses.replace(tiny_config.train, trainable="drafter"))
+    with pytest.raises(ValueError, match="pass --init with a trained model"):
+        run_training(drafter_only, max_steps=2)
+    assert not Path(tiny_config.train.output_dir).exists(), "refused before any folder was made"
+    start = export_model(_distinct_model(tiny_model), tmp_path / "start")
+    before, after = load_model(start).state_dict(), load_model(run_training(drafter_only, max_steps=3, init=start))
+    after = after.state_dict()
+    assert all(torch.equal(after[k], before[k]) for k in before if k.startswith("reviser."))
+    assert any(not torch.equal(after[k], before[k]) for k in before if k.startswith("drafter."))
 
 
 def test_a_resumed_run_continues_its_checkpoint_not_the_init(tiny_config, tiny_model, tmp_path, monkeypatch):

@@ -56,35 +56,56 @@ def window_hints(
     return Hints(filled, matched)
 
 
-def causal_hints(window: np.ndarray, gaps: Ranges, ar: ARConfig, match: MatchConfig | None, reach: int = 0) -> Hints:
+def causal_hints(window: np.ndarray, gaps: Ranges, ar: ARConfig, match: MatchConfig | None, reach: int = 0,
+                 unknown: Ranges = ()) -> Hints:
     """What the audio before each gap of `window` [C, n] tells of it, each channel on its own.
 
     ar: one-sided Burg extrapolation of the `ar.context` samples before the gap; match: the
     continuation of the best-matching earlier stretch (`causal_match_fill`, searching `match.search`
     samples back), the AR extrapolation where the past holds no match or `match` is None. Gaps are
-    filled left to right, each from the audio and the fills before it. Each fill runs `reach`
-    samples on past its gap, over the known audio there, so that a frame touching the gap holds
-    nothing from after it: what a causal drafter may read. Gap samples are never read.
+    filled left to right, each from the audio and the fills before it (each kind from its own
+    fills). Each fill runs `reach` samples on past its gap, over the known audio there, so that a
+    frame touching the gap holds nothing from after it: what a causal drafter may read. Gaps closer
+    than `reach` are one run, filled as one from before the first, since a frame touching the first
+    may not read the audio between them. Neither the gap samples nor anything before the last
+    `unknown` range (e.g. beyond the recording) is read.
     """
-    gaps = [(int(s), int(e)) for s, e in gaps]
-    pairs = [_causal_channel(channel, gaps, ar, match, reach) for channel in np.asarray(window, dtype=np.float64)]
+    gaps = sorted((int(s), int(e)) for s, e in gaps)
+    pairs = [_causal_channel(channel, gaps, ar, match, reach, unknown)
+             for channel in np.asarray(window, dtype=np.float64)]
     return Hints(np.stack([a for a, _ in pairs]), np.stack([m for _, m in pairs]))
 
 
-def _causal_channel(x: np.ndarray, gaps: Ranges, ar: ARConfig, match: MatchConfig | None,
-                    reach: int) -> tuple[np.ndarray, np.ndarray]:
+def _runs(gaps: Ranges, reach: int) -> list[list[tuple[int, int]]]:
+    """Sorted `gaps` grouped into runs: a gap starting less than `reach` after the previous one's end joins its run."""
+    runs: list[list[tuple[int, int]]] = []
+    for gap in gaps:
+        if runs and gap[0] < runs[-1][-1][1] + reach:
+            runs[-1].append(gap)
+        else:
+            runs.append([gap])
+    return runs
+
+
+def _causal_channel(x: np.ndarray, gaps: Ranges, ar: ARConfig, match: MatchConfig | None, reach: int,
+                    unknown: Ranges) -> tuple[np.ndarray, np.ndarray]:
     """`causal_hints` of one channel x [n]: (ar, match), each [n]."""
     known = x.copy()
     for start, end in gaps:
         known[start:end] = 0.0
-    # the context each later gap reads: the known audio and the fills in the gaps (not past them)
+    # the context each later run reads: the known audio and the fills in the gaps (not past them)
     context = {"ar": known.copy(), "match": known.copy()}
     out = {"ar": known.copy(), "match": known.copy()}
-    for start, end in sorted(gaps):
-        stop = min(len(x), end + reach)
-        guess = extrapolate(context["ar"][max(0, start - ar.context) : start], stop - start, ar.order)
-        found = None if match is None else causal_match_fill(context["match"], start, stop, match.context, match.search)
-        for kind, fill in (("ar", guess), ("match", guess if found is None else found)):
-            context[kind][start:end] = fill[: end - start]
-            out[kind][start:stop] = fill
+    for run in _runs(gaps, reach):
+        first, stop = run[0][0], min(len(x), run[-1][1] + reach)
+        floor = max([e for s, e in unknown if e <= first], default=0)
+        for kind in ("ar", "match"):
+            past = context[kind][floor:first]
+            found = None
+            if kind == "match" and match is not None:
+                found = causal_match_fill(past, len(past), len(past) + stop - first, match.context, match.search)
+            fill = extrapolate(past[-ar.context :], stop - first, ar.order) if found is None else found
+            out[kind][first:stop] = fill
+            for start, end in run:
+                context[kind][start:end] = fill[start - first : end - first]
     return out["ar"], out["match"]

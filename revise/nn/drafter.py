@@ -42,7 +42,7 @@ class Drafter(nn.Module):
         """
         level = self.level(hint)
         flag = mask.unsqueeze(-1).to(hint.dtype)
-        hidden, _ = self.rnn(self.input(torch.cat([hint / level, match / level, flag], dim=-1)))
+        hidden = self.rnn(self.input(torch.cat([hint / level, match / level, flag], dim=-1)))
         hint_gate, match_gate = self.gates(hidden).unsqueeze(-1).unbind(dim=-2)  # [B, T, 1] each
         drafted = hint * (1 + hint_gate) + match * match_gate + level * self.correction(hidden)
         return torch.where(mask.unsqueeze(-1), drafted, hint)

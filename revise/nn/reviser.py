@@ -12,12 +12,12 @@ from revise.nn.rnn import ResidualRNN
 class Reviser(nn.Module):
     """Re-predicts the masked frames of a sequence from the frames on both sides.
 
-    Each frame's input is its current features (truth where known; the draft or the previous
-    pass where masked), two hints and its mask bit. The hints are the two-sided AR fill and the
-    similarity fill (`revise.hints.similarity`: the best-matching stretch of the same recording,
-    written with its matched sides, so the network can see how well it fits next to the true
-    audio). For
-    generation, where neither exists, the draft serves as both. The masked output is
+    Each frame's input is its current features (truth where known; where masked, silence at the
+    first pass, `revise.revision.loops.first_estimate`, then the previous pass's output), two hints
+    and its mask bit. The hints are the two-sided AR fill and the similarity fill
+    (`revise.hints.similarity`: the best-matching stretch of the same recording, written with its
+    matched sides, so the network can see how well it fits next to the true audio); without them
+    the current features serve as both. The masked output is
 
         hint * (1 + g) + match * m + estimate * e + level * correction,
 
@@ -57,7 +57,7 @@ class Reviser(nn.Module):
         flag = mask.unsqueeze(-1).to(features.dtype)
         level = self.level(hint)
         inputs = torch.cat([features / level, hint / level, match / level, flag], dim=-1)
-        hidden, _ = self.rnn(self.input(inputs))
+        hidden = self.rnn(self.input(inputs))
         hint_gate, match_gate, estimate_gate = self.gates(hidden).unsqueeze(-1).unbind(dim=-2)  # [B, T, 1] each
         revised = (hint * (1 + hint_gate) + match * match_gate + features * estimate_gate
                    + level * self.correction(hidden))

@@ -7,9 +7,6 @@ from torch import nn
 
 from revise.config import RnnKind
 
-# One layer's carried state: a tensor for GRU, an (h, c) pair for LSTM.
-LayerState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
-
 
 class ResidualRNN(nn.Module):
     """`layers` RNN layers of width `hidden_size`; each adds its output to its input.
@@ -30,13 +27,9 @@ class ResidualRNN(nn.Module):
         self.norms = nn.ModuleList(nn.LayerNorm(hidden_size) for _ in range(layers))
         self.dropout = nn.Dropout(dropout)
 
-    def forward(
-        self, x: torch.Tensor, state: list[LayerState] | None = None
-    ) -> tuple[torch.Tensor, list[LayerState]]:
-        """x: [B, T, hidden] -> ([B, T, hidden], the final state of every layer)."""
-        states = []
-        for index, (layer, norm) in enumerate(zip(self.layers, self.norms)):
-            out, layer_state = layer(norm(x), None if state is None else state[index])
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [B, T, hidden] -> [B, T, hidden]."""
+        for layer, norm in zip(self.layers, self.norms):
+            out, _ = layer(norm(x))
             x = x + self.dropout(out)
-            states.append(layer_state)
-        return x, states
+        return x

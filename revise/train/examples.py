@@ -53,7 +53,7 @@ class GapExamples(Dataset):
         if gaps[-1][1] == n:  # a span to the excerpt's end stands for generation: nothing known after it
             shifted[-1] = (shifted[-1][0], len(window))
         known = window.astype(np.float64)[None]
-        causal = causal_hints(known, shifted, ar, match, reach=frame.frame_length)
+        causal = causal_hints(known, shifted, ar, match, frame.frame_length, beyond)
         crop = slice(margin, margin + n)
 
         def cropped(x: np.ndarray) -> torch.Tensor:

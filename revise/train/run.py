@@ -87,6 +87,9 @@ def run_training(
     checkpoints = out / "checkpoints"
     last = checkpoints / "last.ckpt"
     resume_from = str(last) if resume and _check_resumable(last, config) else None
+    if config.train.trainable == "drafter" and init is None and resume_from is None:
+        raise ValueError("train.trainable: drafter keeps the reviser as it is loaded; pass --init with a trained "
+                         "model (e.g. --init default).")
     start = initial_model(init, config) if init is not None and resume_from is None else None
     if config.train.threads:
         torch.set_num_threads(config.train.threads)

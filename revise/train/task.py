@@ -1,9 +1,10 @@
 """The LightningModule that trains the drafter and the reviser.
 
 Both learn the way they are used: gaps are cut from each excerpt; the drafter drafts them from the
-causal hints (what the audio before each gap tells) and is judged on its draft; the reviser gets
-that draft, the two-sided AR fill and the similarity fill, and `unroll_passes` revision passes are
-unrolled with the inference schedule, each pass fed the previous pass's output, with a loss on each.
+causal hints (what the audio before each gap tells) and is judged on its draft; the reviser starts
+from the silent gap (`first_estimate`, as at inference) with the two-sided AR fill and the
+similarity fill, and `unroll_passes` revision passes are unrolled with the inference schedule, each
+pass fed the previous pass's output, with a loss on each.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from revise.config import Config, from_dict
 from revise.dsp.framing import analyse, frame_mask, synthesise
 from revise.nn.model import RevisionModel
-from revise.revision.loops import draft, revise, revision_passes
+from revise.revision.loops import draft, first_estimate, revise, revision_passes
 from revise.train.losses import MultiResolutionStftLoss, frame_loss, gap_snr_db
 
 log = logging.getLogger(__name__)
@@ -73,14 +74,14 @@ class RevisionTask(L.LightningModule):
         return draft(self.model.drafter, features, to_fill, analyse(batch["causal_hint"], frame),
                      analyse(batch["causal_match"], frame))
 
-    def reviser_losses(self, batch: dict[str, torch.Tensor], features: torch.Tensor, estimate: torch.Tensor,
+    def reviser_losses(self, batch: dict[str, torch.Tensor], features: torch.Tensor,
                        to_fill: torch.Tensor) -> list[torch.Tensor]:
-        """One loss per unrolled pass, revising the (detached) draft `estimate` [B, T, F]."""
+        """One loss per unrolled pass, revising the batch's gaps from `first_estimate`."""
         c = self.config
         hint, match = analyse(batch["hint"], c.frame), analyse(batch["match"], c.frame)
         # each pass sees the previous one's output, as at inference
-        passes = revision_passes(self.model.reviser, estimate, to_fill, c.train.unroll_passes, c.revision.schedule,
-                                 hint, match, detach=True)
+        passes = revision_passes(self.model.reviser, first_estimate(features, to_fill), to_fill, c.train.unroll_passes,
+                                 c.revision.schedule, hint, match, detach=True)
         return [self.fill_loss(batch["audio"], features, revised, batch["gaps"], mask) for mask, revised in passes]
 
     # --- Lightning hooks -------------------------------------------------------------------------
@@ -95,7 +96,7 @@ class RevisionTask(L.LightningModule):
         loss = drafter_loss
         figures = {"train/drafter": drafter_loss}
         if c.train.trainable == "all":
-            reviser_loss = torch.stack(self.reviser_losses(batch, features, drafted.detach(), to_fill)).mean()
+            reviser_loss = torch.stack(self.reviser_losses(batch, features, to_fill)).mean()
             loss = loss + reviser_loss
             figures["train/reviser"] = reviser_loss
         if not torch.isfinite(loss):
@@ -120,8 +121,8 @@ class RevisionTask(L.LightningModule):
         features = analyse(audio, c.frame)
         to_fill = frame_mask(gaps, c.frame.frame_length, c.frame.hop_length)
         drafted = self.drafted(batch, features, to_fill)
-        revised = revise(self.model.reviser, drafted, to_fill, c.revision.passes, c.revision.schedule,
-                         analyse(batch["hint"], c.frame), analyse(batch["match"], c.frame))
+        revised = revise(self.model.reviser, first_estimate(features, to_fill), to_fill, c.revision.passes,
+                         c.revision.schedule, analyse(batch["hint"], c.frame), analyse(batch["match"], c.frame))
         drafter_loss = self.fill_loss(audio, features, drafted, gaps, to_fill)
         reviser_loss = self.fill_loss(audio, features, revised, gaps, to_fill)
         n = audio.shape[-1]
