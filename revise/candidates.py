@@ -7,7 +7,8 @@ its hints built; `candidate_fills` fills its gaps with each named candidate:
   passes the drafter's draft from the causal hints; the reviser's change to the AR hint fades in
   from each gap edge and is kept below the band edge;
 - "ar": the two-sided Burg AR hint the reviser starts from;
-- "janssen": gap-wise Janssen at the model's AR order and context.
+- "janssen": gap-wise Janssen at the model's AR order and context;
+- "ar-causal": one-sided Burg extrapolation of the audio before each gap (what the drafter starts from).
 
 `revise.probe` chooses among them on pseudo-gaps; `revise.inpainting` splices the choice in.
 Plain torch and numpy, no Lightning.
@@ -72,7 +73,8 @@ def candidate_fills(
 ) -> dict[str, np.ndarray]:
     """Each named candidate's fill of `w`'s gaps: name -> float64 [C, n]."""
     makers = {"revise": lambda: revised_fill(model, w, revision), "ar": lambda: w.hints.ar,
-              "janssen": lambda: janssen_fill(model, w)}
+              "janssen": lambda: janssen_fill(model, w),
+              "ar-causal": lambda: causal_hints(w.known, w.gaps, model.ar, None, 0, w.unknown).ar}
     unknown = [name for name in names if name not in makers]
     if unknown:
         raise ValueError(f"unknown fill {unknown[0]!r}; choose from {', '.join(makers)}.")

@@ -38,6 +38,9 @@ JANSSEN_ITERATIONS = 20  # AR re-estimations of the Janssen baseline, as in Mokr
 # The fills inpainting chooses among on pseudo-gaps cut beside each gap (`revise.probe`), and the
 # one it keeps when no pseudo-gap fits: the reviser's.
 CANDIDATES: tuple[str, ...] = ("revise", "ar", "janssen")
+# At zero passes: the draft, or one-sided AR, chosen on a pseudo-gap before the gaps only, so the
+# fill still reads nothing after them.
+DRAFT_CANDIDATES: tuple[str, ...] = ("revise", "ar-causal")
 # Janssen started from the AR hint: 3 iterations score as 20 from silence do (MODEL_CARD.md)
 CANDIDATE_JANSSEN_ITERATIONS = 3
 

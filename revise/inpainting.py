@@ -28,7 +28,15 @@ from revise.candidates import (
     model_rate_window,
 )
 from revise.checkpoint import load_model
-from revise.config import CANDIDATES, MAX_GAP_SECONDS, SILENT_RMS, ARConfig, RevisionConfig, ScheduleName
+from revise.config import (
+    CANDIDATES,
+    DRAFT_CANDIDATES,
+    MAX_GAP_SECONDS,
+    SILENT_RMS,
+    ARConfig,
+    RevisionConfig,
+    ScheduleName,
+)
 from revise.dsp.splice import band_limit, splice
 from revise.hints.autoregressive import ar_fill_many
 from revise.hints.noise import top_up_energy
@@ -179,7 +187,7 @@ def fill_settings(
     if not candidates:
         raise ValueError("give at least one candidate fill.")
     if revision.passes == 0 and len(candidates) > 1:
-        candidates = ("revise",)  # passes 0 asks for the draft alone, as the benchmark's passes=0 is
+        candidates = DRAFT_CANDIDATES  # passes 0 asks for a fill that reads only the past, as the benchmark's passes=0
     return model, revision, tuple(candidates)
 
 

@@ -12,6 +12,9 @@ channel. Averaging in dB keeps one pseudo-gap that no fill can predict (a note s
 from outvoting one that tells the candidates apart; summing error energies did that (on the solo
 test set, trumpet gaps went to the reviser at 4 dB where Janssen scored 29). With no room on
 either side, or only digital silence in the pseudo-gaps, the first candidate (the reviser's) is kept.
+At zero passes the draft and one-sided AR are chosen between on the pseudo-gap before the gaps
+alone, so the fill still reads nothing after them: a causal draft cannot know how long the gap is
+and holds back, which costs it on audio one-sided AR predicts well (solo instruments at 20 ms).
 """
 
 from __future__ import annotations
@@ -64,10 +67,13 @@ def probes(w: ModelRateWindow, context: int) -> list[Probe]:
 def choose(model: RevisionModel, w: ModelRateWindow, revision: RevisionConfig, names: Sequence[str]) -> list[str]:
     """The candidate (one of `names`) with the least error on `w`'s pseudo-gaps, per channel.
 
-    With no pseudo-gap that fits, `names[0]` for every channel.
+    At zero passes only the pseudo-gap before the gaps counts. With no pseudo-gap that fits,
+    `names[0]` for every channel.
     """
     channels = w.known.shape[0]
     found = probes(w, model.ar.context)
+    if revision.passes == 0:  # a fill that reads only the past is chosen on the past alone
+        found = [probe for probe in found if probe.end <= w.gaps[0][0]]
     if len(names) < 2 or not found:
         return [names[0]] * channels
     scores = np.zeros((len(names), channels))  # mean over pseudo-gaps of the error in dB re the signal

@@ -70,8 +70,7 @@ def results(clips, model):
 def test_every_method_and_gap_length_has_finite_figures(results):
     names = [method.name for method in results.methods]
     assert names == ["zero", "ar", "match", "ar+match", "ar-causal", "match-causal", "passes=0", "revise passes=1",
-                     "revise passes=2",
-                     "reviser only passes=2"]
+                     "revise passes=2", "draft only", "reviser only passes=2"]
     assert [m.name for m in BASELINES] == ["zero", "ar", "janssen", "match", "ar+match", "ar-causal",
                                           "match-causal"]  # the default set
     assert results.settings["clips"] == ["a.wav", "b.flac", "c.wav"]  # the silent clip is skipped

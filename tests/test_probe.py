@@ -119,3 +119,24 @@ def test_passes_zero_is_the_draft_alone_whatever_the_candidates(broken):
     ar = inpaint(audio, RATE, [(0.5, 0.55)], model=broken, passes=0, candidates=("ar",))
     assert not np.array_equal(ar, draft)  # one named fill is still that fill
 
+
+
+def test_at_zero_passes_a_bad_draft_gives_way_to_one_sided_ar_chosen_on_the_past_alone(model):
+    """At zero passes the choice is between the draft and one-sided AR, on the pseudo-gap before
+    the gaps only, so the fill of a gap reads nothing after it."""
+    bad = copy.deepcopy(model)
+    with torch.no_grad():
+        bad.drafter.correction[1].weight.normal_(0, 1.0, generator=torch.Generator().manual_seed(0))
+    audio = tones(1.0, RATE)
+    w = model_rate_window(bad, audio, [(8000, 8800)])
+    assert choose(bad, w, RevisionConfig(0), ["revise", "ar-causal"]) == ["ar-causal"]
+    out = inpaint(audio.T, RATE, [(0.5, 0.55)], model=bad, passes=0)
+    changed = audio.copy()
+    changed[:, 8800:] = np.random.default_rng(1).standard_normal(changed[:, 8800:].shape)
+    later = inpaint(changed.T, RATE, [(0.5, 0.55)], model=bad, passes=0)
+    np.testing.assert_array_equal(later[:8800], out[:8800])
+    causal = candidate_fills(bad, w, RevisionConfig(0), ["ar-causal"])["ar-causal"]
+    np.testing.assert_allclose(out[8000:8800, 0], causal[0, 8000:8800], atol=1e-12)
+    early = model_rate_window(bad, audio, [(600, 1400)])  # a pseudo-gap fits only after this gap
+    assert len(probes(early, bad.ar.context)) == 1
+    assert choose(bad, early, RevisionConfig(0), ["revise", "ar-causal"]) == ["revise"]  # the future is not asked

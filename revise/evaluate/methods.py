@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from revise.config import CANDIDATES, ARConfig, FrameConfig, MatchConfig, ScheduleName
+from revise.config import CANDIDATES, DRAFT_CANDIDATES, ARConfig, FrameConfig, MatchConfig, ScheduleName
 from revise.hints.build import Hints, causal_hints, window_hints
 from revise.hints.janssen import janssen_fill_many
 from revise.inpainting import inpaint
@@ -35,7 +35,8 @@ class Method:
     """One method of the benchmark. `passes` (and `schedule`, None: the model's) only for "revise".
 
     `guard`: inpaint's choice among its candidate fills on pseudo-gaps, as users get it; without
-    it the reviser's own fill. At passes 0 inpaint never chooses: the draft alone.
+    it the networks' own fill. At passes 0 the choice is between the draft and one-sided AR, on
+    the pseudo-gap before the gap; without it, the draft alone.
     """
 
     kind: MethodKind
@@ -45,12 +46,12 @@ class Method:
 
     @property
     def name(self) -> str:
-        """The name in tables and results.json: "ar", "passes=0" (draft + crossfade), "revise passes=2",
-        "reviser only passes=2" (no choice among fills)."""
+        """The name in tables and results.json: "ar", "passes=0" (what inpaint gives at zero passes),
+        "draft only", "revise passes=2", "reviser only passes=2" (no choice among fills)."""
         if self.kind != "revise":
             return self.kind
         if self.passes == 0:
-            name = "passes=0"
+            name = "passes=0" if self.guard else "draft only"
         else:
             name = f"{'revise' if self.guard else 'reviser only'} passes={self.passes}"
         return name if self.schedule is None else f"{name} schedule={self.schedule}"
@@ -58,7 +59,9 @@ class Method:
     @property
     def candidates(self) -> tuple[str, ...]:
         """The fills `inpaint` may choose among for this method."""
-        return CANDIDATES if self.guard and self.passes != 0 else ("revise",)
+        if not self.guard:
+            return ("revise",)
+        return DRAFT_CANDIDATES if self.passes == 0 else CANDIDATES
 
 
 BASELINES = (Method("zero"), Method("ar"), Method("janssen"), Method("match"), Method("ar+match"), Method("ar-causal"),
@@ -70,9 +73,10 @@ def benchmark_methods(
     reviser_only: Sequence[int] = (),
 ) -> list[Method]:
     """The baselines, then the model at passes 0 (always: a baseline) and at each K in `passes`, increasing,
-    then the reviser without the choice among fills at each K in `reviser_only` (0 excluded)."""
+    then the networks without the choice among fills: the draft alone (always) and the reviser at
+    each K in `reviser_only`."""
     guarded = [Method("revise", k, schedule) for k in sorted({0, *(int(k) for k in passes)})]
-    alone = [Method("revise", k, schedule, guard=False) for k in sorted({int(k) for k in reviser_only} - {0})]
+    alone = [Method("revise", k, schedule, guard=False) for k in sorted({0, *(int(k) for k in reviser_only)})]
     return [*baselines, *guarded, *alone]
 
 
