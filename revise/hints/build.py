@@ -94,18 +94,20 @@ def _causal_channel(x: np.ndarray, gaps: Ranges, ar: ARConfig, match: MatchConfi
     for start, end in gaps:
         known[start:end] = 0.0
     # the context each later run reads: the known audio and the fills in the gaps (not past them)
-    context = {"ar": known.copy(), "match": known.copy()}
-    out = {"ar": known.copy(), "match": known.copy()}
+    # without a match the match fill is the AR fill, from the same context: computed once
+    kinds = ("ar",) if match is None else ("ar", "match")
+    context = {kind: known.copy() for kind in kinds}
+    out = {kind: known.copy() for kind in kinds}
     for run in _runs(gaps, reach):
         first, stop = run[0][0], min(len(x), run[-1][1] + reach)
         floor = max([e for s, e in unknown if e <= first], default=0)
-        for kind in ("ar", "match"):
+        for kind in kinds:
             past = context[kind][floor:first]
             found = None
-            if kind == "match" and match is not None:
+            if kind == "match":
                 found = causal_match_fill(past, len(past), len(past) + stop - first, match.context, match.search)
             fill = extrapolate(past[-ar.context :], stop - first, ar.order) if found is None else found
             out[kind][first:stop] = fill
             for start, end in run:
                 context[kind][start:end] = fill[start - first : end - first]
-    return out["ar"], out["match"]
+    return out["ar"], out.get("match", out["ar"])
