@@ -1,13 +1,14 @@
-"""The fills inpainting can give a window at the model rate: the reviser's, the AR hint and Janssen's.
+"""The fills inpainting can give a window at the model rate: the reviser's, the AR fill and Janssen's.
 
 A `ModelRateWindow` is a window of the input resampled to the model rate, with its gaps zeroed and
 its hints built; `candidate_fills` fills its gaps with each named candidate:
 
 - "revise": the networks on CONTEXT_SECONDS around the gaps: the reviser's passes, or at zero
-  passes the drafter's draft from the causal hints; the reviser's change to the AR hint fades in
+  passes the drafter's draft from the causal hints; the reviser's change to its hint fades in
   from each gap edge and is kept below the band edge;
-- "ar": the two-sided Burg AR hint the reviser starts from;
-- "janssen": gap-wise Janssen at the model's AR order and context;
+- "ar": the two-sided Burg AR fill;
+- "janssen": gap-wise Janssen at the model's AR order and context, started from the AR fill (the
+  reviser's own hint where the model refines its hint by Janssen iterations, `ARConfig`);
 - "ar-causal": one-sided Burg extrapolation of the audio before each gap (what the drafter starts from).
 
 `revise.probe` chooses among them on pseudo-gaps; `revise.inpainting` splices the choice in.
@@ -16,6 +17,7 @@ Plain torch and numpy, no Lightning.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -60,11 +62,13 @@ def model_rate_window(
 ) -> ModelRateWindow:
     """Build the hints of `gaps` in `known` [C, n] (model rate; gap samples are never read).
 
-    `with_match=False` skips the two-sided similarity search (no revision pass, nothing reads it).
+    `with_match=False` skips the two-sided similarity search and the Janssen refinement of the AR
+    hint (no revision pass, nothing reads them; the "janssen" candidate then computes its own).
     """
     mask = sample_mask(gaps, known.shape[-1])
     known = np.where(mask.numpy(), 0.0, known)
-    hints = window_hints(known, gaps, model.ar, model.match if with_match else None, unknown)
+    ar = model.ar if with_match else dataclasses.replace(model.ar, janssen_iterations=0)
+    hints = window_hints(known, gaps, ar, model.match if with_match else None, unknown)
     return ModelRateWindow(known, list(gaps), list(unknown), mask, hints)
 
 
@@ -82,15 +86,17 @@ def candidate_fills(
 
 
 def janssen_fill(model: RevisionModel, w: ModelRateWindow) -> np.ndarray:
-    """Gap-wise Janssen at the model's AR order and context, started from the AR hint, each channel
-    on its own. [C, n]"""
+    """Gap-wise Janssen at the model's AR order and context, started from the AR fill, each channel
+    on its own: the reviser's hint where the model refines it so. [C, n]"""
+    if w.hints.janssen is not None:
+        return w.hints.janssen  # the reviser's own hint
     ar = model.ar
     return np.stack([janssen_fill_many(channel, w.gaps, ar.order, ar.context, CANDIDATE_JANSSEN_ITERATIONS, hint)
                      for channel, hint in zip(w.known, w.hints.ar)])
 
 
 def revised_fill(model: RevisionModel, w: ModelRateWindow, revision: RevisionConfig) -> np.ndarray:
-    """The networks' fill on CONTEXT_SECONDS around the gaps, the AR hint elsewhere. [C, n]
+    """The networks' fill on CONTEXT_SECONDS around the gaps, its hint elsewhere. [C, n]
 
     At zero passes the drafter's draft, from the causal hints; else the reviser's passes, from the
     two-sided ones.
@@ -99,23 +105,24 @@ def revised_fill(model: RevisionModel, w: ModelRateWindow, revision: RevisionCon
     # the networks see CONTEXT_SECONDS around the gaps; the wider window was for the search
     context = round(CONTEXT_SECONDS * model.sample_rate)
     crop = slice(max(0, w.gaps[0][0] - context), min(n, w.gaps[-1][1] + context))
-    filled = torch.from_numpy(w.hints.ar.copy())
+    filled = torch.from_numpy(w.hints.hint.copy())
     if revision.passes == 0:
         # the drafter reads what precedes each gap, a frame past its end (so no frame it drafts sees the audio after it)
         hints = causal_hints(w.known, w.gaps, model.ar, model.match, model.frame.frame_length, w.unknown)
     else:
         hints = w.hints
-    filled[:, crop] = _network_fill(model, w.known[:, crop], hints.ar[:, crop], hints.match[:, crop], w.mask[crop],
+    start = hints.ar if revision.passes == 0 else hints.hint
+    filled[:, crop] = _network_fill(model, w.known[:, crop], start[:, crop], hints.match[:, crop], w.mask[crop],
                                     revision)
     if revision.passes > 0:
-        filled = _anchored(filled, torch.from_numpy(w.hints.ar), w.gaps, w.mask, model.frame.hop_length)
+        filled = _anchored(filled, torch.from_numpy(w.hints.hint), w.gaps, w.mask, model.frame.hop_length)
     return filled.numpy()
 
 
 def _anchored(filled: torch.Tensor, anchor: torch.Tensor, gaps: Ranges, mask: torch.Tensor, ramp: int) -> torch.Tensor:
-    """The revised fill [C, n] held to its AR anchor [C, n] at the gap edges and in the top band.
+    """The revised fill [C, n] held to its anchor [C, n] (the reviser's hint) at the gap edges and in the top band.
 
-    The AR hint is continuous with the known audio by construction; the reviser's edges are not
+    The hint (the AR fill, or Janssen's) is continuous with the known audio by construction; the reviser's edges are not
     always, so each gap starts and ends on the hint and fades to the reviser over `ramp` samples
     (one hop), and the known samples around it are the known audio again.
     """

@@ -30,7 +30,8 @@ from revise.nn.model import RevisionModel
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: the reviser reads the similarity hint; 3: the drafter reads the causal hints
+FORMAT_VERSION = 4  # 2: the reviser reads the similarity hint; 3: the drafter reads the causal hints;
+# 4: the reviser's hint may be the AR fill refined by Janssen iterations (ar.janssen_iterations; 0 before)
 OLDEST_READABLE = 2
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"

@@ -143,15 +143,19 @@ class ARConfig:
 
     order: int = 600
     context: int = 3000
+    # Gap-wise Janssen iterations that refine the reviser's two-sided hint (0: the Burg fill as it is)
+    janssen_iterations: int = 0
 
     def __post_init__(self) -> None:
         if self.order <= 0 or self.context <= self.order:
             raise ValueError("ar.order must be positive and smaller than ar.context.")
+        if self.janssen_iterations < 0:
+            raise ValueError(f"ar.janssen_iterations must be >= 0, got {self.janssen_iterations}.")
 
     def scaled(self, factor: float) -> ARConfig:
         """The same fill in time at a rate `factor` times this one's: order and context scaled."""
         order = max(1, round(self.order * factor))
-        return ARConfig(order, max(order + 1, round(self.context * factor)))
+        return ARConfig(order, max(order + 1, round(self.context * factor)), self.janssen_iterations)
 
 
 @dataclass(frozen=True)
@@ -251,9 +255,9 @@ class TrainConfig:
     # The main term: gap SNR of the overlap-added waveform (the figure a fill is judged by), or the
     # frame loss, with which the reviser plateaued below its AR hint (MODEL_CARD.md).
     objective: Literal["snr", "frame"] = "snr"
-    # What the run trains: both networks, or the drafter alone with the reviser kept as it was loaded
-    # (--init), e.g. a new drafter for a trained reviser.
-    trainable: Literal["all", "drafter"] = "all"
+    # What the run trains: both networks, or one alone with the other kept as it was loaded (--init),
+    # e.g. a new drafter for a trained reviser, or a reviser fine-tuned to a new hint.
+    trainable: Literal["all", "drafter", "reviser"] = "all"
     max_span_seconds: float = 0.5  # longest masked span drawn in training
     scattered_frames: float = 0.05  # fraction of extra single frames masked
     unroll_passes: int = 2  # reviser passes unrolled in training (train as you infer)

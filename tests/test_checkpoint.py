@@ -367,3 +367,14 @@ def test_lightning_checkpoint_never_runs_code_from_the_file(tmp_path):
         model_from_lightning_checkpoint(path)
     assert not marker.exists()
 
+
+
+def test_a_format_3_model_revises_from_the_plain_ar_fill(trained_like, exported):
+    """Format 3 predates the Janssen-refined hint: its reviser loads as trained and starts from the Burg fill."""
+    config = read_config(exported)
+    config["format_version"] = 3
+    config["ar"].pop("janssen_iterations")
+    write_config(exported, config)
+    loaded = load_model(exported)
+    assert loaded.ar.janssen_iterations == 0
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in trained_like.state_dict().items())

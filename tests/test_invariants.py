@@ -4,6 +4,7 @@ leave the audio between them untouched, the schedule matters, and the SNR object
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from revise.evaluate.metrics import gap_snr
 from revise.inpainting import SampleGap, at_model_rate, crossfade_margin, inpaint, windows
+from revise.nn.model import RevisionModel
 from revise.train.data import ExcerptDataset
 from revise.train.examples import GapExamples
 from revise.train.losses import gap_snr_db
@@ -35,10 +37,14 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
-def test_training_examples_hold_the_hints_inference_builds(tiny_config, tiny_model):
-    """`GapExamples` and `inpaint` cut different windows around the same gaps: the hints must agree."""
+@pytest.mark.parametrize("janssen_iterations", [0, 2])
+def test_training_examples_hold_the_hints_inference_builds(tiny_config, janssen_iterations):
+    """`GapExamples` and `inpaint` cut different windows around the same gaps: the hints must agree,
+    the Janssen-refined one too."""
     track = looped_music(3.0)
-    c = tiny_config
+    c = dataclasses.replace(tiny_config, ar=dataclasses.replace(tiny_config.ar, janssen_iterations=janssen_iterations))
+    torch.manual_seed(0)
+    tiny_model = RevisionModel(c.frame, c.model, c.revision, c.ar, c.match).eval()
     excerpts = ExcerptDataset([track], round(c.data.excerpt_seconds * RATE), count=64, seed=0)
     examples = GapExamples(excerpts, c, seed=0)
     margin = c.match.reach
@@ -54,7 +60,8 @@ def test_training_examples_hold_the_hints_inference_builds(tiny_config, tiny_mod
         chunk = track[window.first : window.last].astype(np.float64)[None]
         built = at_model_rate(tiny_model, chunk, RATE, window)
         crop = slice(offset - window.first, offset - window.first + len(audio))
-        np.testing.assert_array_equal(item["hint"].numpy(), built.hints.ar[0, crop].astype(np.float32))
+        assert (built.hints.janssen is None) == (janssen_iterations == 0)
+        np.testing.assert_array_equal(item["hint"].numpy(), built.hints.hint[0, crop].astype(np.float32))
         np.testing.assert_array_equal(item["match"].numpy(), built.hints.match[0, crop].astype(np.float32))
         assert not np.array_equal(item["match"].numpy(), item["hint"].numpy())  # the search found matches
         checked += 1

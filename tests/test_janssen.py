@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from revise.config import ARConfig, MatchConfig
 from revise.evaluate.metrics import gap_snr
 from revise.hints.autoregressive import ar_fill_many, burg
+from revise.hints.build import window_hints
 from revise.hints.janssen import _janssen_segment, janssen_fill_many
 
 RATE = 16000
@@ -74,3 +76,21 @@ def test_started_from_the_ar_fill_a_few_iterations_beat_it_and_never_read_the_ga
     np.testing.assert_array_equal(np.delete(filled, np.s_[gap[0] : gap[1]]), np.delete(x, np.s_[gap[0] : gap[1]]))
     with pytest.raises(ValueError, match="shape"):
         janssen_fill_many(x, [gap], 64, 512, ar_filled=ar[:-1])
+
+
+def test_the_reviser_hint_is_the_ar_fill_refined_by_the_configured_janssen_iterations():
+    x = chord(2.0, seed=3)
+    gaps = [(12000, 12400), (20000, 20800)]
+    plain = window_hints(x[None], gaps, ARConfig(64, 512), MatchConfig(4000, 256, 2))
+    assert plain.janssen is None and plain.hint is plain.ar
+    refined = window_hints(x[None], gaps, ARConfig(64, 512, janssen_iterations=2), MatchConfig(4000, 256, 2))
+    np.testing.assert_array_equal(refined.ar, plain.ar)
+    np.testing.assert_array_equal(refined.hint[0], janssen_fill_many(x, gaps, 64, 512, 2, plain.ar[0]))
+    outside = np.ones(len(x), dtype=bool)
+    for start, end in gaps:
+        outside[start - 256 : end + 256] = False
+    # the similarity fill falls back to, and keeps beside its matched sides, the refined hint
+    np.testing.assert_array_equal(refined.match[0, outside], refined.hint[0, outside])
+    assert ARConfig(64, 512, janssen_iterations=2).scaled(2.0).janssen_iterations == 2
+    with pytest.raises(ValueError, match="janssen_iterations"):
+        ARConfig(64, 512, janssen_iterations=-1)

@@ -91,14 +91,16 @@ def test_examples_carry_the_drafters_causal_hints_which_run_a_frame_past_each_ga
         assert not torch.equal(hint[touched], batch["audio"][touched]), name
 
 
-def test_training_the_drafter_alone_skips_the_two_sided_hints_only(tiny_config):
-    drafter_only = dataclasses.replace(tiny_config, train=dataclasses.replace(tiny_config.train, trainable="drafter"))
-    full, lean = first_batch(tiny_config), first_batch(drafter_only)
-    assert set(full) - set(lean) == {"hint", "match"}
-    assert all(torch.equal(full[name], lean[name]) for name in lean)  # the same excerpts, gaps and causal hints
-    datamodule = RevisionDataModule(drafter_only)
+@pytest.mark.parametrize(("trainable", "skipped"), [("drafter", {"hint", "match"}),
+                                                     ("reviser", {"causal_hint", "causal_match"})])
+def test_training_one_network_alone_skips_only_the_others_hints(tiny_config, trainable, skipped):
+    alone = dataclasses.replace(tiny_config, train=dataclasses.replace(tiny_config.train, trainable=trainable))
+    full, lean = first_batch(tiny_config), first_batch(alone)
+    assert set(full) - set(lean) == skipped
+    assert all(torch.equal(full[name], lean[name]) for name in lean)  # the same excerpts, gaps and other hints
+    datamodule = RevisionDataModule(alone)
     datamodule.setup("fit")
-    assert {"hint", "match"} <= set(next(iter(datamodule.val_dataloader())))  # validation still scores the reviser
+    assert skipped <= set(next(iter(datamodule.val_dataloader())))  # validation still scores both
 
 
 # --- (a) overfitting one batch --------------------------------------------------------------------
@@ -315,16 +317,24 @@ def test_init_is_refused_for_a_model_of_other_settings(tiny_config, tiny_model, 
     assert not Path(tiny_config.train.output_dir).exists(), "refused before any folder was made"
 
 
-def test_training_the_drafter_alone_keeps_the_reviser_as_loaded(tiny_config, tiny_model, tmp_path):
-    drafter_only = dataclasses.replace(tiny_config, train=dataclasses.replace(tiny_config.train, trainable="drafter"))
-    with pytest.raises(ValueError, match="pass --init with a trained model"):
-        run_training(drafter_only, max_steps=2)
+@pytest.mark.parametrize(("trainable", "kept"), [("drafter", "reviser"), ("reviser", "drafter")])
+def test_training_one_network_alone_keeps_the_other_as_loaded(tiny_config, tiny_model, tmp_path, trainable, kept):
+    alone = dataclasses.replace(tiny_config, train=dataclasses.replace(tiny_config.train, trainable=trainable))
+    with pytest.raises(ValueError, match=f"keeps the {kept} as it is loaded; pass --init with a trained model"):
+        run_training(alone, max_steps=2)
     assert not Path(tiny_config.train.output_dir).exists(), "refused before any folder was made"
     start = export_model(_distinct_model(tiny_model), tmp_path / "start")
-    before, after = load_model(start).state_dict(), load_model(run_training(drafter_only, max_steps=3, init=start))
+    before, after = load_model(start).state_dict(), load_model(run_training(alone, max_steps=3, init=start))
     after = after.state_dict()
-    assert all(torch.equal(after[k], before[k]) for k in before if k.startswith("reviser."))
-    assert any(not torch.equal(after[k], before[k]) for k in before if k.startswith("drafter."))
+    assert all(torch.equal(after[k], before[k]) for k in before if k.startswith(f"{kept}."))
+    assert any(not torch.equal(after[k], before[k]) for k in before if k.startswith(f"{trainable}."))
+
+
+def test_a_reviser_fine_tune_may_change_the_janssen_refinement_of_its_hint(tiny_config, tiny_model, tmp_path):
+    start = export_model(tiny_model, tmp_path / "start")
+    refined = dataclasses.replace(tiny_config, ar=dataclasses.replace(tiny_config.ar, janssen_iterations=2),
+                                  train=dataclasses.replace(tiny_config.train, trainable="reviser"))
+    assert load_model(run_training(refined, max_steps=2, init=start)).ar.janssen_iterations == 2
 
 
 def test_a_resumed_run_continues_its_checkpoint_not_the_init(tiny_config, tiny_model, tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ import numpy as np
 from revise.config import ARConfig, MatchConfig
 from revise.hints.autoregressive import ar_fill_many, extrapolate
 from revise.hints.continuation import causal_match_fill
+from revise.hints.janssen import janssen_fill_many
 from revise.hints.similarity import match_fill_many
 
 Ranges = Sequence[tuple[int, int]]
@@ -23,16 +24,23 @@ Ranges = Sequence[tuple[int, int]]
 
 @dataclass(frozen=True, eq=False)
 class Hints:
-    """The classical fills of a window's gaps, both float64 [C, n].
+    """The classical fills of a window's gaps, each float64 [C, n].
 
     From `window_hints`: ar, the window with each gap filled by two-sided Burg AR extrapolation;
-    match, `ar` with the similarity fill written over each gap and its matched sides (`ar` itself
-    where nothing matched, or where the match was not asked for). From `causal_hints`: the same
-    two from the audio before each gap only.
+    janssen, `ar` refined by gap-wise Janssen iterations (None unless the AR settings ask for
+    them); match, `hint` with the similarity fill written over each gap and its matched sides
+    (`hint` itself where nothing matched, or where the match was not asked for). From
+    `causal_hints`: ar and match from the audio before each gap only.
     """
 
     ar: np.ndarray
     match: np.ndarray
+    janssen: np.ndarray | None = None
+
+    @property
+    def hint(self) -> np.ndarray:
+        """The fill the reviser starts from and is anchored to: Janssen's where computed, else the AR fill. [C, n]"""
+        return self.ar if self.janssen is None else self.janssen
 
 
 def window_hints(
@@ -43,17 +51,23 @@ def window_hints(
     gaps and unknown: (start, end) sample ranges in the window; `unknown` marks other missing audio
     (another gap, or beyond the recording) that the similarity search must neither read nor copy.
     Gap samples are never read. `ar` and `match` are in samples at the window's rate; with
-    `match=None` the search is skipped and `match` is the AR fill.
+    `match=None` the search is skipped and `match` is the hint. With `ar.janssen_iterations`, the
+    AR fill is refined by that many Janssen iterations, and the refinement is the reviser's hint.
     """
     gaps = [(int(s), int(e)) for s, e in gaps]
     filled = np.stack([ar_fill_many(channel, gaps, ar.order, ar.context) for channel in window])
+    janssen = None
+    if ar.janssen_iterations:
+        janssen = np.stack([janssen_fill_many(channel, gaps, ar.order, ar.context, ar.janssen_iterations, start)
+                            for channel, start in zip(window, filled)])
+    hint = filled if janssen is None else janssen
     if match is None:
-        return Hints(filled, filled)
+        return Hints(filled, hint, janssen)
     matched = np.stack([
         match_fill_many(channel, gaps, match.search, match.context, match.candidates, list(unknown))
-        for channel in filled
+        for channel in hint
     ])
-    return Hints(filled, matched)
+    return Hints(filled, matched, janssen)
 
 
 def causal_hints(window: np.ndarray, gaps: Ranges, ar: ARConfig, match: MatchConfig | None, reach: int = 0,

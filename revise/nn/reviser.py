@@ -14,7 +14,8 @@ class Reviser(nn.Module):
 
     Each frame's input is its current features (truth where known; where masked, silence at the
     first pass, `revise.revision.loops.first_estimate`, then the previous pass's output), two hints
-    and its mask bit. The hints are the two-sided AR fill and the similarity fill
+    and its mask bit. The hints are the two-sided AR fill (refined by gap-wise Janssen iterations
+    where the model's `ARConfig` asks for them) and the similarity fill
     (`revise.hints.similarity`: the best-matching stretch of the same recording, written with its
     matched sides, so the network can see how well it fits next to the true audio); without them
     the current features serve as both. The masked output is

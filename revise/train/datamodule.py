@@ -25,8 +25,10 @@ class RevisionDataModule(L.LightningDataModule):
             return
         data = self.config.data
         train, val = excerpt_sets(data, self.config.frame.sample_rate)
-        # training the drafter alone needs no two-sided hints (validation still scores the reviser)
-        self.train_set = GapExamples(train, self.config, data.seed, two_sided=self.config.train.trainable == "all")
+        # training one network alone needs only its hints (validation still scores both)
+        trainable = self.config.train.trainable
+        self.train_set = GapExamples(train, self.config, data.seed, two_sided=trainable != "drafter",
+                                     causal=trainable != "reviser")
         self.val_set = GapExamples(val, self.config, data.seed + 1)
 
     def train_dataloader(self) -> DataLoader:

@@ -25,17 +25,20 @@ class GapExamples(Dataset):
     (AR fill of the gaps), match [N] float32 (similarity fill, with its matched sides), causal_hint
     and causal_match [N] float32 (the same from the audio before each gap, a frame past it) and
     gaps [N] bool. With `two_sided=False` (training the drafter alone) hint and match are left out:
-    they are the costliest part of an item and only the reviser reads them.
+    they are the costliest part of an item and only the reviser reads them; with `causal=False`
+    (training the reviser alone), causal_hint and causal_match.
 
     Item i's gaps depend only on (seed, i); training reads fresh indices every epoch through
     `EpochSampler`, so excerpts and gaps are new each epoch whatever the number of workers.
     """
 
-    def __init__(self, excerpts: ExcerptDataset, config: Config, seed: int, two_sided: bool = True):
+    def __init__(self, excerpts: ExcerptDataset, config: Config, seed: int, two_sided: bool = True,
+                 causal: bool = True):
         self.excerpts = excerpts
         self.config = config
         self.seed = seed
         self.two_sided = two_sided
+        self.causal = causal
 
     def __len__(self) -> int:
         return len(self.excerpts)
@@ -53,21 +56,18 @@ class GapExamples(Dataset):
         if gaps[-1][1] == n:  # a span to the excerpt's end stands for generation: nothing known after it
             shifted[-1] = (shifted[-1][0], len(window))
         known = window.astype(np.float64)[None]
-        causal = causal_hints(known, shifted, ar, match, frame.frame_length, beyond)
         crop = slice(margin, margin + n)
 
         def cropped(x: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(x[0, crop].astype(np.float32))
 
-        item = {
-            "audio": torch.from_numpy(window[crop].copy()),
-            "causal_hint": cropped(causal.ar),
-            "causal_match": cropped(causal.match),
-            "gaps": sample_mask(gaps, n),
-        }
+        item = {"audio": torch.from_numpy(window[crop].copy()), "gaps": sample_mask(gaps, n)}
+        if self.causal:
+            causal = causal_hints(known, shifted, ar, match, frame.frame_length, beyond)
+            item |= {"causal_hint": cropped(causal.ar), "causal_match": cropped(causal.match)}
         if self.two_sided:
             hints = window_hints(known, shifted, ar, match, unknown=beyond)
-            item |= {"hint": cropped(hints.ar), "match": cropped(hints.match)}
+            item |= {"hint": cropped(hints.hint), "match": cropped(hints.match)}
         return item
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
@@ -87,8 +88,10 @@ def run_training(
     checkpoints = out / "checkpoints"
     last = checkpoints / "last.ckpt"
     resume_from = str(last) if resume and _check_resumable(last, config) else None
-    if config.train.trainable == "drafter" and init is None and resume_from is None:
-        raise ValueError("train.trainable: drafter keeps the reviser as it is loaded; pass --init with a trained "
+    trainable = config.train.trainable
+    if trainable != "all" and init is None and resume_from is None:
+        kept = "reviser" if trainable == "drafter" else "drafter"
+        raise ValueError(f"train.trainable: {trainable} keeps the {kept} as it is loaded; pass --init with a trained "
                          "model (e.g. --init default).")
     start = initial_model(init, config) if init is not None and resume_from is None else None
     if config.train.threads:
@@ -172,7 +175,15 @@ def initial_model(init: str | Path, config: Config) -> RevisionModel:
 def _differing_settings(model: RevisionModel, config: Config) -> list[str]:
     """The settings a model's weights depend on (all it carries but the revision defaults) that differ from `config`'s."""
     names = [name for name in MODEL_SECTIONS if name != "revision"]
-    return [name for name in names if to_dict(getattr(model, name)) != to_dict(getattr(config, name))]
+    return [name for name in names if _weights_key(getattr(model, name)) != _weights_key(getattr(config, name))]
+
+
+def _weights_key(section: Any) -> dict:
+    """A model section's settings as the weights depend on them: the Janssen refinement of the
+    reviser's hint may change between runs (a fine-tune teaches the reviser the refined hint)."""
+    values = to_dict(section)
+    values.pop("janssen_iterations", None)
+    return values
 
 
 def _listed(names: list[str]) -> str:

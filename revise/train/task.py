@@ -91,14 +91,14 @@ class RevisionTask(L.LightningModule):
         audio = batch["audio"]
         features = analyse(audio, c.frame)
         to_fill = frame_mask(batch["gaps"], c.frame.frame_length, c.frame.hop_length)
-        drafted = self.drafted(batch, features, to_fill)
-        drafter_loss = self.fill_loss(audio, features, drafted, batch["gaps"], to_fill)
-        loss = drafter_loss
-        figures = {"train/drafter": drafter_loss}
-        if c.train.trainable == "all":
-            reviser_loss = torch.stack(self.reviser_losses(batch, features, to_fill)).mean()
-            loss = loss + reviser_loss
-            figures["train/reviser"] = reviser_loss
+        losses = {}
+        if c.train.trainable != "reviser":
+            drafted = self.drafted(batch, features, to_fill)
+            losses["train/drafter"] = self.fill_loss(audio, features, drafted, batch["gaps"], to_fill)
+        if c.train.trainable != "drafter":
+            losses["train/reviser"] = torch.stack(self.reviser_losses(batch, features, to_fill)).mean()
+        loss = sum(losses.values())
+        figures = losses
         if not torch.isfinite(loss):
             return self._skip_batch()
         self.skipped_batches = 0
@@ -127,7 +127,8 @@ class RevisionTask(L.LightningModule):
         reviser_loss = self.fill_loss(audio, features, revised, gaps, to_fill)
         n = audio.shape[-1]
         figures = {
-            "val/loss": drafter_loss + reviser_loss if c.train.trainable == "all" else drafter_loss,
+            "val/loss": {"all": drafter_loss + reviser_loss, "drafter": drafter_loss,
+                         "reviser": reviser_loss}[c.train.trainable],
             "val/drafter": drafter_loss,
             "val/reviser": reviser_loss,
             "val/gap_snr_db": gap_snr_db(audio, synthesise(revised, n, c.frame), gaps),
@@ -138,7 +139,7 @@ class RevisionTask(L.LightningModule):
         }
         self.log_dict(figures, prog_bar=False, batch_size=audio.shape[0])
         # the figure of the part being trained picks the best checkpoint
-        judged = figures["val/gap_snr_db" if c.train.trainable == "all" else "val/draft_snr_db"]
+        judged = figures["val/draft_snr_db" if c.train.trainable == "drafter" else "val/gap_snr_db"]
         self.log("val_snr", judged, prog_bar=True, batch_size=audio.shape[0])
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
@@ -148,7 +149,8 @@ class RevisionTask(L.LightningModule):
 
     def configure_optimizers(self):
         train = self.config.train
-        trained = [self.model.drafter] + ([self.model.reviser] if train.trainable == "all" else [])
+        trained = {"all": [self.model.drafter, self.model.reviser], "drafter": [self.model.drafter],
+                   "reviser": [self.model.reviser]}[train.trainable]
         heads = [p for network in trained for head in (network.correction, network.gates) for p in head.parameters()]
         head_ids = {id(p) for p in heads}
         body = [p for network in trained for p in network.parameters() if id(p) not in head_ids]
