@@ -144,7 +144,8 @@ def read_split_file(
     if missing:
         raise ValueError(
             f"the split file {split_file} lists {len(missing)} files missing from {root} "
-            f"(first: {missing[0]}); run scripts/fetch_corpus.sh or fix the split file."
+            f"(first: {missing[0]}); fetch or render them as the config's comment says (scripts/fetch_corpus.sh, "
+            "scripts/render_solo_set.py --training) or fix the split file."
         )
     unlisted = len({_relative(Path(f), root) for f in files} - set(train_names) - set(val_names))
     if unlisted:
