@@ -111,8 +111,7 @@ def revised_fill(model: RevisionModel, w: ModelRateWindow, revision: RevisionCon
         hints = causal_hints(w.known, w.gaps, model.ar, model.match, model.frame.frame_length, w.unknown)
     else:
         hints = w.hints
-    start = hints.ar if revision.passes == 0 else hints.hint
-    filled[:, crop] = _network_fill(model, w.known[:, crop], start[:, crop], hints.match[:, crop], w.mask[crop],
+    filled[:, crop] = _network_fill(model, w.known[:, crop], hints.hint[:, crop], hints.match[:, crop], w.mask[crop],
                                     revision)
     if revision.passes > 0:
         filled = _anchored(filled, torch.from_numpy(w.hints.hint), w.gaps, w.mask, model.frame.hop_length)

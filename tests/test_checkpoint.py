@@ -368,7 +368,6 @@ def test_lightning_checkpoint_never_runs_code_from_the_file(tmp_path):
     assert not marker.exists()
 
 
-
 def test_a_format_3_model_revises_from_the_plain_ar_fill(trained_like, exported):
     """Format 3 predates the Janssen-refined hint: its reviser loads as trained and starts from the Burg fill."""
     config = read_config(exported)

@@ -98,11 +98,10 @@ class RevisionTask(L.LightningModule):
         if c.train.trainable != "drafter":
             losses["train/reviser"] = torch.stack(self.reviser_losses(batch, features, to_fill)).mean()
         loss = sum(losses.values())
-        figures = losses
         if not torch.isfinite(loss):
             return self._skip_batch()
         self.skipped_batches = 0
-        self.log_dict({"train/loss": loss, **figures}, prog_bar=True, batch_size=audio.shape[0])
+        self.log_dict({"train/loss": loss, **losses}, prog_bar=True, batch_size=audio.shape[0])
         return loss
 
     def _skip_batch(self) -> None:
