@@ -1,7 +1,9 @@
 """revise: generate and repair audio with a draft-then-revise pair of recurrent networks.
 
 The public API is loaded on first use, so `import revise` (and `revise --help`) stays fast and
-imports no torch: `inpaint`, `find_dropouts`, `Concealer`, `generate`, `load_model`, `export_model` and `MAX_GAP_SECONDS`.
+imports no torch: `inpaint`, `find_dropouts`, `Concealer`, `generate`, `load_model`, `export_model`,
+`load_inference_model` and `MAX_GAP_SECONDS`. Inpainting and generation run the networks in numpy
+(`revise.runtime`) and import no torch either; `load_model` and `export_model` are torch's.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["MAX_GAP_SECONDS", "Concealer", "export_model", "find_dropouts", "generate", "inpaint", "load_model"]
+__all__ = ["MAX_GAP_SECONDS", "Concealer", "export_model", "find_dropouts", "generate", "inpaint", "load_inference_model",
+           "load_model"]
 __version__ = "0.1.0"
 
 _HOMES = {
@@ -20,6 +23,7 @@ _HOMES = {
     "generate": "revise.generation",
     "load_model": "revise.checkpoint",
     "export_model": "revise.checkpoint",
+    "load_inference_model": "revise.runtime.model",
 }
 
 

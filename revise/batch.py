@@ -245,7 +245,7 @@ def repair_all(jobs: Sequence[Job], settings: Settings, on_result: Callable[[Fil
 def _repair_in_pool(todo: Sequence[Job], settings: Settings, workers: int,
                     on_result: Callable[[FileResult], None]) -> None:
     threads = max(1, (os.cpu_count() or 1) // workers)  # the cores shared out, not each worker taking all
-    # spawn: a forked child inherits torch's thread pool in whatever state it was, and can hang on it
+    # spawn: a forked child inherits the BLAS thread pool in whatever state it was, and can hang on it
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(settings.model, threads))
     waiting, running = list(reversed(todo)), {}
@@ -278,19 +278,19 @@ def _pool_result(future: Future, job: Job) -> FileResult:
 def _start_worker(model: Path | None, threads: int) -> None:
     """A pool worker: Ctrl-C is the parent's to handle (it lets the files in progress finish, so no
     worker dies mid-file with a traceback); load the model once, for every file it is given."""
-    import torch
+    from threadpoolctl import threadpool_limits
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)
+    threadpool_limits(threads)  # the numpy networks' matrix products
     loaded_model(model)
 
 
 @functools.lru_cache(maxsize=2)
 def loaded_model(path: Path | None):
-    """The model at `path` (None: the shipped one), loaded once per process."""
-    from revise.checkpoint import load_model
+    """The model at `path` (None: the shipped one), loaded once per process (without torch)."""
+    from revise.runtime.model import load_inference_model
 
-    return load_model(path)
+    return load_inference_model(path)
 
 
 def repair_job(job: Job, settings: Settings) -> FileResult:

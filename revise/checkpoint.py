@@ -1,10 +1,10 @@
-"""Export and load trained models: safetensors weights plus a JSON config with a format version.
+"""Export and load trained torch models: safetensors weights plus a JSON config with a format version.
 
-An exported model is a folder holding `model.safetensors` and `config.json`. Loading never
-executes code from a file: weights come from safetensors (training checkpoints are read by
-`revise.train.checkpoints` with `weights_only=True`), and every tensor name and shape must match
-the architecture the JSON describes (strict loading). A checksum in the JSON catches corrupted
-weights. Format 2 files (from before the causal drafter) still load: their reviser as trained,
+An exported model is a folder holding `model.safetensors` and `config.json` (read through
+`revise.model_files`, which has no torch). Loading never executes code from a file: weights come
+from safetensors (training checkpoints are read by `revise.train.checkpoints` with
+`weights_only=True`), and every tensor name and shape must match the architecture the JSON
+describes (strict loading). A checksum in the JSON catches corrupted weights. Format 2 files (from before the causal drafter) still load: their reviser as trained,
 with an untrained causal drafter, which drafts the one-sided AR fill exactly.
 """
 
@@ -24,24 +24,20 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, from_dict, to_dict
+from revise.config import to_dict
+from revise.model_files import (
+    CONFIG_NAME,
+    FORMAT_VERSION,
+    MODEL_SECTIONS,
+    WEIGHTS_NAME,
+    ModelFileError,
+    model_sections,
+    read_model_folder,
+)
 from revise.nn.drafter import Drafter
 from revise.nn.model import RevisionModel
 
 log = logging.getLogger(__name__)
-
-FORMAT_VERSION = 4  # 2: the reviser reads the similarity hint; 3: the drafter reads the causal hints;
-# 4: the reviser's hint may be the AR fill refined by Janssen iterations (ar.janssen_iterations; 0 before)
-OLDEST_READABLE = 2
-WEIGHTS_NAME = "model.safetensors"
-CONFIG_NAME = "config.json"
-DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "default"
-MODEL_SECTIONS = ("frame", "model", "revision", "ar", "match")  # the settings a model carries
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be used: missing, corrupted, of another architecture or format."""
-
 
 def export_model(model: RevisionModel, directory: str | Path, extra: dict[str, Any] | None = None) -> Path:
     """Write `model` into `directory` (created; replaced whole, never left half-written)."""
@@ -74,22 +70,16 @@ def model_settings(model: RevisionModel) -> dict[str, Any]:
 
 def load_model(path: str | Path | None = None) -> RevisionModel:
     """Load an exported model folder (or its `model.safetensors`); None loads the shipped default."""
-    directory = _model_directory(path)
-    config = _read_config(directory)
-    weights_path = directory / WEIGHTS_NAME
-    if not weights_path.is_file():
-        raise ModelFileError(f"{directory} has no {WEIGHTS_NAME}; export the model again with `revise export`.")
-    weights = weights_path.read_bytes()
-    if hashlib.sha256(weights).hexdigest() != config.get("weights_sha256"):
-        raise ModelFileError(f"{weights_path} is corrupted (its checksum does not match); export it again.")
+    directory, config, weights = read_model_folder(path)
     try:
         state = load_safetensors(weights)
     except (SafetensorError, ValueError, RuntimeError) as error:
-        raise ModelFileError(f"{weights_path} is not a readable safetensors file ({error}); export it again.") from None
+        raise ModelFileError(f"{directory / WEIGHTS_NAME} is not a readable safetensors file ({error}); "
+                             "export it again.") from None
     model = model_from_config(config, source=str(directory))
     if config["format_version"] < 3:
         state = _with_untrained_drafter(model, state, directory)
-    load_state_strict(model, state, source=str(weights_path))
+    load_state_strict(model, state, source=str(directory / WEIGHTS_NAME))
     return model.eval()
 
 
@@ -105,59 +95,9 @@ def _with_untrained_drafter(model: RevisionModel, state: dict[str, torch.Tensor]
     return {**kept, **{f"drafter.{name}": tensor for name, tensor in fresh.items()}}
 
 
-def _model_directory(path: str | Path | None) -> Path:
-    if path is None:
-        if not (DEFAULT_MODEL_DIR / CONFIG_NAME).is_file():
-            raise ModelFileError(
-                "no default model is shipped with this install; pass --model with a model made by `revise export`."
-            )
-        return DEFAULT_MODEL_DIR
-    path = Path(path)
-    if path.is_file() and path.name == WEIGHTS_NAME:
-        path = path.parent
-    if not path.exists():
-        raise ModelFileError(f"model {path} does not exist; pass a folder written by `revise export`.")
-    if not path.is_dir():
-        raise ModelFileError(f"model {path} is not a model folder; pass a folder written by `revise export`.")
-    return path
-
-
-def _read_config(directory: Path) -> dict[str, Any]:
-    config_path = directory / CONFIG_NAME
-    if not config_path.is_file():
-        raise ModelFileError(f"{directory} has no {CONFIG_NAME}; pass a folder written by `revise export`.")
-    try:
-        config = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ModelFileError(f"{config_path} is corrupted (not valid JSON); export the model again.") from None
-    if not isinstance(config, dict) or not isinstance(config.get("format_version"), int):
-        raise ModelFileError(f"{config_path} has no format version; it was not written by `revise export`.")
-    if config["format_version"] > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{config_path} has format version {config['format_version']}, newer than this revise reads "
-            f"({FORMAT_VERSION}); upgrade revise."
-        )
-    if config["format_version"] < OLDEST_READABLE:
-        raise ModelFileError(
-            f"{config_path} has format version {config['format_version']}, from before the reviser read the "
-            f"similarity hint; this revise reads versions {OLDEST_READABLE} to {FORMAT_VERSION}: retrain and export "
-            "the model again."
-        )
-    return config
-
-
 def model_from_config(config: dict[str, Any], source: str) -> RevisionModel:
     """Build an untrained `RevisionModel` from the JSON (or checkpoint) config sections."""
-    try:
-        return RevisionModel(
-            from_dict(FrameConfig, config.get("frame"), "frame"),
-            from_dict(ModelConfig, config.get("model"), "model"),
-            from_dict(RevisionConfig, config.get("revision", {}), "revision"),
-            from_dict(ARConfig, config.get("ar", {}), "ar"),
-            from_dict(MatchConfig, config.get("match", {}), "match"),
-        )
-    except ValueError as error:
-        raise ModelFileError(f"{source} describes a model this revise cannot build: {error}") from None
+    return RevisionModel(*model_sections(config, source))
 
 
 def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

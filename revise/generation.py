@@ -79,9 +79,9 @@ def continue_prompt(
     passes = GENERATION_PASSES if passes is None else passes
     revising = passes > 0 and join == "crossfade"
     if revising:
-        from revise.checkpoint import load_model
+        from revise.runtime.model import as_inference_model
 
-        model = model if model is not None else load_model()
+        model = as_inference_model(model)
     if join == "naive":  # a one-sample "crossfade": the pieces butt
         config = dataclasses.replace(config, crossfade=1.0 / rate)
     rng = np.random.default_rng(0 if seed is None else seed)

@@ -1,12 +1,12 @@
-"""Inpainting with a trained `RevisionModel`: gaps -> windows -> candidates -> choice -> splice.
+"""Inpainting with a trained model: gaps -> windows -> candidates -> choice -> splice.
 
 Nearby gaps are grouped into one `Window` of the input; the window is resampled to the model
 rate, where `revise.candidates` builds the hints and the candidate fills (the reviser's, the AR
 hint, gap-wise Janssen) and `revise.probe` chooses one per channel on pseudo-gaps beside the gaps.
 The choice is resampled back; in a file above the model rate the band the model rate cannot hold
 comes from an AR fill at the file's own rate; the fill is crossfaded into the original. Samples
-outside each gap and its crossfade margin are copied from the input untouched. Plain torch and
-numpy, no Lightning.
+outside each gap and its crossfade margin are copied from the input untouched. Numpy only: no
+torch is imported (the networks run as `revise.runtime`'s `InferenceModel`).
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from revise.audio import fit_length, from_float, resample, to_float
 from revise.candidates import (
@@ -27,7 +27,6 @@ from revise.candidates import (
     candidate_fills,
     model_rate_window,
 )
-from revise.checkpoint import load_model
 from revise.config import (
     CANDIDATES,
     DRAFT_CANDIDATES,
@@ -40,8 +39,11 @@ from revise.config import (
 from revise.dsp.splice import band_limit, splice
 from revise.hints.autoregressive import ar_fill_many
 from revise.hints.noise import top_up_energy
-from revise.nn.model import RevisionModel
 from revise.probe import choose
+from revise.runtime.model import InferenceModel, as_inference_model
+
+if TYPE_CHECKING:
+    from revise.nn.model import RevisionModel
 
 log = logging.getLogger(__name__)
 
@@ -112,17 +114,17 @@ def _merge(ranges: list[tuple[int, int]], sample_rate: int) -> list[SampleGap]:
     return [SampleGap(s, e) for s, e in merged]
 
 
-def crossfade_margin(model: RevisionModel, sample_rate: int) -> int:
+def crossfade_margin(model: InferenceModel, sample_rate: int) -> int:
     """Samples of crossfade on each side of a gap, at `sample_rate`: one hop of the model."""
     return max(1, round(model.frame.hop_length * sample_rate / model.sample_rate))
 
 
-def reach_seconds(model: RevisionModel) -> float:
+def reach_seconds(model: InferenceModel) -> float:
     """Seconds on each side of a gap that filling it may read: the networks' context or the search."""
     return max(CONTEXT_SECONDS, search_seconds(model))
 
 
-def search_seconds(model: RevisionModel) -> float:
+def search_seconds(model: InferenceModel) -> float:
     """Seconds on each side of a gap the similarity hint may read (its search plus its sides)."""
     return model.match.reach / model.sample_rate
 
@@ -149,7 +151,7 @@ def inpaint(
     sample_rate: int,
     gaps: list[tuple[float, float]],
     passes: int | None = None,
-    model: RevisionModel | None = None,
+    model: InferenceModel | RevisionModel | None = None,
     schedule: ScheduleName | None = None,
     candidates: Sequence[str] = CANDIDATES,
 ) -> np.ndarray:
@@ -177,11 +179,13 @@ def inpaint(
 
 
 def fill_settings(
-    model: RevisionModel | None, passes: int | None, schedule: ScheduleName | None, candidates: Sequence[str]
-) -> tuple[RevisionModel, RevisionConfig, tuple[str, ...]]:
-    """`inpaint`'s options made explicit: the model (default: the shipped one), its revision
+    model: InferenceModel | RevisionModel | None, passes: int | None, schedule: ScheduleName | None,
+    candidates: Sequence[str],
+) -> tuple[InferenceModel, RevisionConfig, tuple[str, ...]]:
+    """`inpaint`'s options made explicit: the model (default: the shipped one, loaded without torch;
+    a torch `RevisionModel` is converted to its numpy twin), its revision
     settings with `passes` and `schedule` applied, and the candidate fills."""
-    model = model if model is not None else load_model()
+    model = as_inference_model(model)
     revision = RevisionConfig(model.revision.passes if passes is None else passes,
                               schedule or model.revision.schedule)
     if not candidates:
@@ -192,7 +196,7 @@ def fill_settings(
 
 
 def inpaint_spans(
-    read: Reader, length: int, sample_rate: int, gaps: list[tuple[float, float]], model: RevisionModel,
+    read: Reader, length: int, sample_rate: int, gaps: list[tuple[float, float]], model: InferenceModel,
     revision: RevisionConfig, candidates: Sequence[str],
 ) -> list[Span]:
     """What `inpaint` does, for an input of `length` frames known only through `read` (settings from
@@ -225,7 +229,7 @@ def check_finite_outside(read: Reader, length: int, gaps: list[SampleGap], sampl
 
 
 def repair_window(
-    samples: np.ndarray, window: Window, sample_rate: int, model: RevisionModel, revision: RevisionConfig,
+    samples: np.ndarray, window: Window, sample_rate: int, model: InferenceModel, revision: RevisionConfig,
     candidates: Sequence[str],
 ) -> list[Span]:
     """Fill `window`'s gaps in `samples` [last - first, C] (the input's frames of the window, native
@@ -240,7 +244,7 @@ def repair_window(
     margin = crossfade_margin(model, sample_rate)
     spliced = chunk
     for start, end in window.gaps:
-        spliced = splice(torch.from_numpy(spliced), torch.from_numpy(filled), start, end, margin).numpy()
+        spliced = splice(spliced, filled, start, end, margin)
     spans = []
     for start, end in window.gaps:
         a, b = max(0, start - margin), min(chunk.shape[1], end + margin)
@@ -264,7 +268,7 @@ def _warn_if_silent(chunk: np.ndarray, window: Window, sample_rate: int) -> None
                     _describe(window, sample_rate))
 
 
-def windows(gaps: list[SampleGap], model: RevisionModel, sample_rate: int, length: int) -> list[Window]:
+def windows(gaps: list[SampleGap], model: InferenceModel, sample_rate: int, length: int) -> list[Window]:
     """One `Window` per group of gaps whose network contexts overlap, reaching as far as the search."""
     context = int(round(CONTEXT_SECONDS * sample_rate))
     groups: list[list[SampleGap]] = []
@@ -284,7 +288,7 @@ def windows(gaps: list[SampleGap], model: RevisionModel, sample_rate: int, lengt
 
 
 def at_model_rate(
-    model: RevisionModel, chunk: np.ndarray, sample_rate: int, window: Window, with_match: bool = True
+    model: InferenceModel, chunk: np.ndarray, sample_rate: int, window: Window, with_match: bool = True
 ) -> ModelRateWindow:
     """Resample `chunk` [C, n] (float, at `sample_rate`) to the model rate and build the hints of
     `window`'s gaps; gaps are widened by RESAMPLER_GUARD when resampled."""
@@ -302,7 +306,7 @@ def at_model_rate(
 
 
 def fill_window(
-    model: RevisionModel, chunk: np.ndarray, sample_rate: int, window: Window, revision: RevisionConfig,
+    model: InferenceModel, chunk: np.ndarray, sample_rate: int, window: Window, revision: RevisionConfig,
     candidates: Sequence[str] = CANDIDATES,
 ) -> np.ndarray:
     """Fill the gaps of `window` in `chunk` [C, n] (float, at `sample_rate`, gaps zeroed); returns [C, n].
@@ -325,7 +329,7 @@ def fill_window(
 
 
 def with_native_band(
-    filled: np.ndarray, chunk: np.ndarray, sample_rate: int, window: Window, model: RevisionModel
+    filled: np.ndarray, chunk: np.ndarray, sample_rate: int, window: Window, model: InferenceModel
 ) -> np.ndarray:
     """`filled` [C, n] (resampled from the model rate) below the model's band edge, a two-sided AR
     fill of the gaps at `sample_rate` above it, crossing over where the reviser's change fades out.
@@ -351,4 +355,4 @@ def _low_band(x: np.ndarray, cutoff: float, width: float) -> np.ndarray:
     """`band_limit` of x [C, n] without its circular wrap: the ends are mirrored out first."""
     pad = min(x.shape[-1] - 1, 4096)
     padded = np.pad(x, [(0, 0), (pad, pad)], mode="reflect")
-    return band_limit(torch.from_numpy(padded), cutoff, width).numpy()[:, pad : pad + x.shape[-1]]
+    return band_limit(padded, cutoff, width)[:, pad : pad + x.shape[-1]]

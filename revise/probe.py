@@ -27,7 +27,7 @@ import numpy as np
 
 from revise.candidates import ModelRateWindow, candidate_fills, model_rate_window
 from revise.config import RevisionConfig
-from revise.nn.model import RevisionModel
+from revise.runtime.model import InferenceModel
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def probes(w: ModelRateWindow, context: int) -> list[Probe]:
     return out
 
 
-def choose(model: RevisionModel, w: ModelRateWindow, revision: RevisionConfig, names: Sequence[str]) -> list[str]:
+def choose(model: InferenceModel, w: ModelRateWindow, revision: RevisionConfig, names: Sequence[str]) -> list[str]:
     """The candidate (one of `names`) with the least error on `w`'s pseudo-gaps, per channel.
 
     At zero passes only the pseudo-gap before the gaps counts. With no pseudo-gap that fits,

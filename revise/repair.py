@@ -71,7 +71,8 @@ def repair_file(
     The output keeps the input's sample format when both are the same kind of file, so every
     sample outside the gaps and their crossfade margins is bit-identical (for lossless formats).
     The output is checked before any work and written atomically: on any failure it is left as it
-    was. `model` is a loaded `RevisionModel` (default: the shipped one, loaded only when needed).
+    was. `model` is a loaded `InferenceModel` or `RevisionModel` (default: the shipped one, loaded
+    without torch only when needed).
     """
     began = time.perf_counter()
     source, output = Path(source), Path(output)

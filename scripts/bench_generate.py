@@ -14,12 +14,12 @@ import argparse
 import time
 
 import numpy as np
-import torch
+from threadpoolctl import threadpool_limits
 
 from revise.audio import read_audio, to_float
-from revise.checkpoint import load_model
 from revise.config import GENERATION_PASSES
 from revise.generation import generate
+from revise.runtime.model import load_inference_model
 
 
 def load_prompt(path: str | None) -> tuple[np.ndarray, int]:
@@ -53,8 +53,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model = load_model(args.model)
+    threadpool_limits(args.threads)
+    model = load_inference_model(args.model)
     prompt, rate = load_prompt(args.prompt)
     print(f"{args.threads} threads; {args.seconds:g} s generated after a {len(prompt) / rate:g} s prompt at "
           f"{rate} Hz x{prompt.shape[1]}; generation's default passes {GENERATION_PASSES}")

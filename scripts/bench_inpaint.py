@@ -14,14 +14,13 @@ import argparse
 import time
 
 import numpy as np
-import torch
+from threadpoolctl import threadpool_limits
 
 from revise.audio import read_audio, resample, to_float
-from revise.checkpoint import load_model
 from revise.config import FrameConfig, ModelConfig
 from revise.evaluate.methods import Method, fill
 from revise.inpainting import inpaint
-from revise.nn.model import RevisionModel
+from revise.runtime.model import InferenceModel, load_inference_model
 
 
 def clip(path: str | None, rate: int, channels: int) -> np.ndarray:
@@ -57,8 +56,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--gap-ms", default="20,50,100,200,500,1000")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model = RevisionModel(FrameConfig(), ModelConfig()).eval() if args.untrained else load_model(args.model)
+    threadpool_limits(args.threads)
+    if args.untrained:
+        from revise.nn.model import RevisionModel
+
+        model = InferenceModel.from_torch(RevisionModel(FrameConfig(), ModelConfig()))
+    else:
+        model = load_inference_model(args.model)
     rate = args.rate or model.sample_rate
     audio = clip(args.clip, rate, args.channels)
     print(f"{args.threads} threads, {rate} Hz x {args.channels}, model rate {model.sample_rate} Hz, "

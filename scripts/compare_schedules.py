@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from revise.checkpoint import load_model
 from revise.config import SCHEDULES
 from revise.evaluate.benchmark import run_benchmark
+from revise.runtime.model import load_inference_model
 
 
 def main() -> None:
@@ -23,12 +23,12 @@ def main() -> None:
     parser.add_argument("--gaps-per-clip", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    model = load_model(args.model)
+    loaded = load_inference_model(args.model)
     passes = [int(p) for p in args.passes.split(",")]
     gap_ms = [float(g) for g in args.gap_ms.split(",")]
     labels = None
     for schedule in SCHEDULES:
-        model.revision = dataclasses.replace(model.revision, schedule=schedule)
+        model = dataclasses.replace(loaded, revision=dataclasses.replace(loaded.revision, schedule=schedule))
         results = run_benchmark(args.clips, model, gap_ms, passes, args.gaps_per_clip, args.seed, progress=False)
         aggregates = results.aggregates
         if labels is None:

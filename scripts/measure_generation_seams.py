@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import torch
+from threadpoolctl import threadpool_limits
 
 from revise.audio import read_audio, to_float
-from revise.checkpoint import load_model
 from revise.evaluate.benchmark import find_clips
 from revise.evaluate.metrics import click_db
 from revise.generation import continue_prompt
+from revise.runtime.model import load_inference_model
 
 
 def dip_db(y: np.ndarray, seam: int, rate: int) -> float:
@@ -35,8 +35,8 @@ def main() -> None:
     parser.add_argument("--prompt", type=float, default=6.0)
     parser.add_argument("--seconds", type=float, default=12.0)
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    model = load_model()
+    threadpool_limits(2)
+    model = load_inference_model()
     rows = []
     for path in find_clips(args.clips)[:: args.every]:
         audio = read_audio(path)

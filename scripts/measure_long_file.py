@@ -130,10 +130,10 @@ def main() -> None:
         print(f"{name:<40} {seconds:7.1f} s  peak RSS {rss:7.0f} MB" + (f"  EXIT {status}" if status else ""))
         for copy in work.glob("copy*.wav"):
             copy.unlink()
-    from revise.checkpoint import load_model
     from revise.inpainting import crossfade_margin
+    from revise.runtime.model import load_inference_model
 
-    identical, filled = check_output(source, output, gaps, crossfade_margin(load_model(), RATE))
+    identical, filled = check_output(source, output, gaps, crossfade_margin(load_inference_model(), RATE))
     print(f"outside the gaps bit-identical: {identical}; every gap filled: {filled}")
     if not args.keep:
         shutil.rmtree(work)

@@ -13,7 +13,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from revise import checkpoint
+from revise import model_files
 from revise.checkpoint import (
     CONFIG_NAME,
     FORMAT_VERSION,
@@ -27,6 +27,7 @@ from revise.checkpoint import (
 from revise.config import to_dict
 from revise.nn.model import RevisionModel
 from revise.revision.loops import draft, revise
+from revise.runtime.model import load_inference_model
 from revise.train.checkpoints import model_from_lightning_checkpoint
 
 
@@ -291,9 +292,11 @@ def test_extra_or_missing_tensors(exported):
 
 
 def test_no_default_model(monkeypatch, tmp_path):
-    monkeypatch.setattr(checkpoint, "DEFAULT_MODEL_DIR", tmp_path / "none")
+    monkeypatch.setattr(model_files, "DEFAULT_MODEL_DIR", tmp_path / "none")
     with pytest.raises(ModelFileError, match="no default model"):
         load_model(None)
+    with pytest.raises(ModelFileError, match="no default model"):
+        load_inference_model(None)
 
 
 # --- Lightning checkpoints ------------------------------------------------------------------------

@@ -1,8 +1,6 @@
-"""revise.dsp.framing: exact overlap-add, invertible encodings, crossfades and splices."""
+"""revise.dsp.framing: exact overlap-add, invertible encodings, frame masks, the naive join."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 import torch
@@ -22,7 +20,6 @@ from revise.dsp.framing import (
     overlap_add,
     synthesise,
 )
-from revise.dsp.splice import anchor_edges, band_limit, fade_in, splice
 
 ENCODINGS = ["raw", "fourier"]
 # (L, H) with L / H = 2, 3, 4, 8, including odd L and odd H
@@ -158,66 +155,6 @@ def test_frames_touching_matches_what_frame_reads():
         assert torch.nonzero(changed).flatten().tolist() == expected, (start, end)
 
 
-# --- fades and splices ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("length", [1, 2, 3, 10, 101, 1024])
-def test_fade_in_and_its_mirror_sum_to_one(length):
-    ramp = fade_in(length)
-    assert ramp.shape == (length,) and ramp.dtype == torch.float64
-    torch.testing.assert_close(ramp + ramp.flip(0), torch.ones(length, dtype=torch.float64), atol=1e-15, rtol=0)
-    assert torch.all(ramp > 0) and torch.all(ramp < 1)
-    assert torch.all(torch.diff(ramp) > 0)
-
-
-def check_splice(length: int, start: int, end: int, margin: int, seed: int = 0) -> None:
-    """The splice invariants for one case (shared by the parametrised and the property-based test)."""
-    original = signal(2, length, seed)
-    fill = signal(2, length, seed + 1)
-    left, right = max(0, start - margin), min(length, end + margin)
-
-    # original inside the gap and fill outside the margins are never read
-    poisoned_original = original.clone()
-    poisoned_original[:, start:end] = float("nan")
-    poisoned_fill = fill.clone()
-    poisoned_fill[:, :left] = float("nan")
-    poisoned_fill[:, right:] = float("nan")
-    out = splice(poisoned_original, poisoned_fill, start, end, margin)
-    assert torch.isfinite(out).all()
-    assert torch.equal(out, splice(original, fill, start, end, margin))
-
-    # everything outside [start - margin, end + margin) is bit-identical; the gap is the fill
-    assert torch.equal(out[:, :left], original[:, :left])
-    assert torch.equal(out[:, right:], original[:, right:])
-    assert torch.equal(out[:, start:end], fill[:, start:end])
-    # the input is not modified in place
-    assert torch.isnan(poisoned_original[:, start:end]).all()
-
-    # crossfade weights sum to one: splicing a signal into itself changes nothing
-    torch.testing.assert_close(splice(original, original, start, end, margin), original, atol=1e-12, rtol=0)
-    # and each margin sample lies between the two signals it blends
-    for lo, hi in ((left, start), (end, right)):
-        a, b, o = original[:, lo:hi], fill[:, lo:hi], out[:, lo:hi]
-        assert torch.all(o >= torch.minimum(a, b) - 1e-12) and torch.all(o <= torch.maximum(a, b) + 1e-12)
-
-
-@pytest.mark.parametrize(
-    ("length", "start", "end", "margin"),
-    [(1000, 400, 500, 32), (1000, 0, 100, 32), (1000, 900, 1000, 32), (1000, 10, 20, 64),
-     (1000, 400, 500, 0), (1, 0, 1, 5), (1000, 995, 998, 10), (1000, 0, 1000, 16)],
-)
-def test_splice_keeps_everything_outside_its_margin(length, start, end, margin):
-    check_splice(length, start, end, margin)
-
-
-def test_splice_crossfade_moves_from_original_to_fill():
-    original = torch.zeros(1, 200, dtype=torch.float64)
-    fill = torch.ones(1, 200, dtype=torch.float64)
-    out = splice(original, fill, 80, 120, 20)[0]
-    assert torch.all(torch.diff(out[60:80]) > 0) and torch.all(torch.diff(out[120:140]) < 0)
-    assert out[60] < 0.01 and out[79] > 0.99 and out[120] > 0.99 and out[139] < 0.01
-
-
 # --- the naive join baseline ----------------------------------------------------------------------
 
 
@@ -266,49 +203,9 @@ def test_property_reconstruction_is_exact(length, hop, overlap, encoding, seed):
 
 
 @PROPERTY
-@given(data=st.data(), length=st.integers(1, 3000), margin=st.integers(0, 300))
-def test_property_splice_keeps_untouched_samples(data, length, margin):
-    start = data.draw(st.integers(0, length - 1), label="start")
-    end = data.draw(st.integers(start + 1, length), label="end")
-    check_splice(length, start, end, margin, seed=length)
-
-
-@PROPERTY
 @given(data=st.data(), hop=st.integers(1, 16), overlap=st.integers(2, 6), length=st.integers(1, 400))
 def test_property_frames_touching_agrees_with_brute_force(data, hop, overlap, length):
     start = data.draw(st.integers(0, length - 1), label="start")
     end = data.draw(st.integers(start + 1, length), label="end")
     first, last = frames_touching(start, end, hop * overlap, hop)
     assert list(range(first, last)) == brute_force_touching(start, end, length, hop * overlap, hop)
-
-
-@pytest.mark.parametrize("start, end, ramp", [(100, 400, 64), (10, 50, 64), (0, 300, 1)])
-def test_anchor_edges_starts_on_the_anchor_and_fades_to_the_fill(start, end, ramp):
-    generator = torch.Generator().manual_seed(0)
-    fill = torch.randn(2, 500, generator=generator, dtype=torch.float64)
-    anchor = torch.randn(2, 500, generator=generator, dtype=torch.float64)
-    out = anchor_edges(fill, anchor, start, end, ramp)
-    assert torch.equal(out[:, :start], fill[:, :start]) and torch.equal(out[:, end:], fill[:, end:])
-    # at each edge almost all anchor; the weights of anchor and fill sum to one
-    weight = (out[:, start:end] - anchor[:, start:end]) / (fill[:, start:end] - anchor[:, start:end])
-    assert ((weight >= -1e-9) & (weight <= 1 + 1e-9)).all()
-    edge = math.sin(0.5 * math.pi * 0.5 / ramp) ** 2  # half a sample into a ramp of `ramp`
-    assert torch.allclose(weight[:, [0, -1]], torch.full((2, 2), edge, dtype=torch.float64))
-    if end - start > 2 * ramp:
-        assert torch.allclose(weight[:, ramp : end - start - ramp], torch.ones(1, dtype=torch.float64))
-
-
-def test_band_limit_keeps_the_passband_and_removes_the_stopband():
-    n = 1024
-    t = torch.arange(n, dtype=torch.float64)
-    low, high, edge = (torch.sin(2 * math.pi * k * t / n) for k in (100, 500, 480))  # 480/1024 = cutoff
-    assert torch.allclose(band_limit(low, 0.46875, 0.015625), low, atol=1e-10)
-    assert band_limit(high, 0.46875, 0.015625).abs().max() < 1e-10
-    assert torch.allclose(band_limit(edge, 0.46875, 0.015625), 0.5 * edge, atol=1e-10)  # halfway down the ramp
-    assert band_limit(torch.stack([low, high]), 0.46875, 0.015625).shape == (2, n)
-
-
-@pytest.mark.parametrize("cutoff, width", [(0.0, 0.01), (0.5, 0.01), (0.3, 0.0)])
-def test_band_limit_refuses_bad_settings(cutoff, width):
-    with pytest.raises(ValueError, match="cutoff"):
-        band_limit(torch.zeros(16), cutoff, width)

@@ -14,6 +14,9 @@ from revise.evaluate.metrics import octave_energy_db
 from revise.inpainting import crossfade_margin, inpaint
 from revise.nn.model import RevisionModel
 from revise.probe import Probe, choose, probes
+from revise.runtime.model import InferenceModel
+
+twin = InferenceModel.from_torch  # the internals take the numpy model; inpaint converts a torch one itself
 
 RATE = 16000
 
@@ -56,26 +59,26 @@ def test_pseudo_gaps_lie_in_known_audio_one_context_from_the_gaps():
 
 def test_no_pseudo_gap_without_room_keeps_the_first_candidate(model):
     audio = tones(0.15, RATE)
-    w = model_rate_window(model, audio, [(800, 1600)])  # 800 samples each side, too few for 2 x 256 + 800
+    w = model_rate_window(twin(model), audio, [(800, 1600)])  # 800 samples each side, too few for 2 x 256 + 800
     assert probes(w, model.ar.context) == []
-    assert choose(model, w, RevisionConfig(1), ["revise", "ar"]) == ["revise"]
+    assert choose(twin(model), w, RevisionConfig(1), ["revise", "ar"]) == ["revise"]
 
 
 def test_a_broken_reviser_is_not_chosen_and_its_fill_never_reaches_the_output(model, broken):
     audio = tones(1.0, RATE, channels=2)
-    w = model_rate_window(broken, audio, [(8000, 8800)])
-    chosen = choose(broken, w, RevisionConfig(1), ["revise", "ar", "janssen"])
+    w = model_rate_window(twin(broken), audio, [(8000, 8800)])
+    chosen = choose(twin(broken), w, RevisionConfig(1), ["revise", "ar", "janssen"])
     assert "revise" not in chosen
     out = inpaint(audio.T, RATE, [(0.5, 0.55)], model=broken, passes=1)
-    fills = candidate_fills(broken, w, RevisionConfig(1), ["ar", "janssen"])
+    fills = candidate_fills(twin(broken), w, RevisionConfig(1), ["ar", "janssen"])
     for channel, name in enumerate(chosen):
         np.testing.assert_allclose(out[8000:8800, channel], fills[name][channel, 8000:8800], atol=1e-12)
 
 
 def test_choosing_only_the_reviser_gives_the_reviser(broken):
     audio = tones(1.0, RATE)
-    w = model_rate_window(broken, audio, [(8000, 8800)])
-    (revised,) = candidate_fills(broken, w, RevisionConfig(1), ["revise"]).values()
+    w = model_rate_window(twin(broken), audio, [(8000, 8800)])
+    (revised,) = candidate_fills(twin(broken), w, RevisionConfig(1), ["revise"]).values()
     out = inpaint(audio[0], RATE, [(0.5, 0.55)], model=broken, passes=1, candidates=("revise",))
     np.testing.assert_allclose(out[8000:8800], revised[0, 8000:8800], atol=1e-12)
 
@@ -128,15 +131,15 @@ def test_at_zero_passes_a_bad_draft_gives_way_to_one_sided_ar_chosen_on_the_past
     with torch.no_grad():
         bad.drafter.correction[1].weight.normal_(0, 1.0, generator=torch.Generator().manual_seed(0))
     audio = tones(1.0, RATE)
-    w = model_rate_window(bad, audio, [(8000, 8800)])
-    assert choose(bad, w, RevisionConfig(0), ["revise", "ar-causal"]) == ["ar-causal"]
+    w = model_rate_window(twin(bad), audio, [(8000, 8800)])
+    assert choose(twin(bad), w, RevisionConfig(0), ["revise", "ar-causal"]) == ["ar-causal"]
     out = inpaint(audio.T, RATE, [(0.5, 0.55)], model=bad, passes=0)
     changed = audio.copy()
     changed[:, 8800:] = np.random.default_rng(1).standard_normal(changed[:, 8800:].shape)
     later = inpaint(changed.T, RATE, [(0.5, 0.55)], model=bad, passes=0)
     np.testing.assert_array_equal(later[:8800], out[:8800])
-    causal = candidate_fills(bad, w, RevisionConfig(0), ["ar-causal"])["ar-causal"]
+    causal = candidate_fills(twin(bad), w, RevisionConfig(0), ["ar-causal"])["ar-causal"]
     np.testing.assert_allclose(out[8000:8800, 0], causal[0, 8000:8800], atol=1e-12)
-    early = model_rate_window(bad, audio, [(600, 1400)])  # a pseudo-gap fits only after this gap
+    early = model_rate_window(twin(bad), audio, [(600, 1400)])  # a pseudo-gap fits only after this gap
     assert len(probes(early, bad.ar.context)) == 1
-    assert choose(bad, early, RevisionConfig(0), ["revise", "ar-causal"]) == ["revise"]  # the future is not asked
+    assert choose(twin(bad), early, RevisionConfig(0), ["revise", "ar-causal"]) == ["revise"]  # the future is not asked

@@ -16,6 +16,8 @@ from revise.detect import find_dropouts
 from revise.guarded_file import GuardedFile
 from revise.inpainting import inpaint
 from revise.repair import file_dropouts, repair_file
+from revise.runtime import model as runtime_model
+from revise.runtime.model import InferenceModel
 
 RATE = 16000
 
@@ -138,7 +140,7 @@ def test_a_full_disk_mid_write_is_one_sentence_and_leaves_the_old_output(clip, t
     before = clip.read_bytes()
     monkeypatch.setattr(repair, "BLOCK_FRAMES", 1000)  # many writes, the disk full after a few
     monkeypatch.setattr(audio, "GuardedFile", lambda handle: GuardedFile(FillsUp(handle, 20_000)))
-    monkeypatch.setattr(inpainting, "load_model", lambda *args: tiny_model)
+    monkeypatch.setattr(runtime_model, "load_inference_model", lambda *args: InferenceModel.from_torch(tiny_model))
     assert main(["inpaint", str(clip), "-o", str(out), "--gap", "0.5:0.52", "--fill", "ar", "--force"]) == 2
     error = capsys.readouterr().err
     assert error == f"revise: error: could not write {out} (No space left on device); free some space or choose " \

@@ -163,9 +163,9 @@ def run_inpaint(args: argparse.Namespace) -> int | None:
         return
     model = None
     if args.model is not None:  # else repair_file loads the shipped model, only if there is a gap to fill
-        from revise.checkpoint import load_model
+        from revise.runtime.model import load_inference_model
 
-        model = load_model(args.model)
+        model = load_inference_model(args.model)
     repair = repair_file(args.input, args.output, args.gap or [], detect=args.detect, model=model,
                          passes=args.passes, schedule=args.schedule, candidates=candidates, force=args.force)
     found = f"found {_count(repair.dropouts)} in {args.input}; " if args.detect else ""
@@ -199,11 +199,11 @@ def run_generate(args: argparse.Namespace) -> None:
     from revise.generation import default_prompt, generate
 
     check_output_path(args.output, [args.prompt] if args.prompt else [], args.force)  # before any work
-    model = None  # loaded only when used: the similarity draft alone needs no torch
+    model = None  # loaded only when used: the similarity draft alone needs no model
     if args.model is not None:
-        from revise.checkpoint import load_model
+        from revise.runtime.model import load_inference_model
 
-        model = load_model(args.model)
+        model = load_inference_model(args.model)
     prompt = read_audio(args.prompt) if args.prompt is not None else default_prompt()
     rate = prompt.sample_rate
     with _SeamBar() as bar:

@@ -217,9 +217,9 @@ def _run_stream(args: argparse.Namespace) -> None:
         raise UsageError("--frame-length and --hop must be positive.")
     frame_length, hop, grid_rate = args.frame_length, args.hop, None
     if args.model is not None:
-        from revise.checkpoint import load_model
+        from revise.runtime.model import load_inference_model
 
-        frame = load_model(args.model).frame
+        frame = load_inference_model(args.model).frame
         frame_length = frame.frame_length if frame_length is None else frame_length
         hop = frame.hop_length if hop is None else hop
         grid_rate = frame.sample_rate
@@ -272,16 +272,16 @@ def _baselines(names: list[str] | None) -> list:
 
 
 def _run_benchmark(args: argparse.Namespace) -> None:
-    from revise.checkpoint import load_model
     from revise.evaluate.benchmark import find_clips, run_benchmark
     from revise.evaluate.report import markdown_report, write_report
+    from revise.runtime.model import load_inference_model
 
     find_clips(args.benchmark)  # refuses a missing or empty folder before any work
     _check_report_folder(args)
     if args.clips == 0 or args.gaps_per_clip == 0:
         raise UsageError("--clips and --gaps-per-clip must be at least 1.")
     baselines = _baselines(args.baselines)
-    model = load_model(args.model)
+    model = load_inference_model(args.model)
     began = time.perf_counter()
     results = run_benchmark(
         args.benchmark, model, BENCHMARK_GAP_MS if args.gap_ms is None else args.gap_ms,
@@ -312,10 +312,10 @@ def _check_report_folder(args: argparse.Namespace, default: Path = DEFAULT_REPOR
 
 
 def _run_generation(args: argparse.Namespace) -> None:
-    from revise.checkpoint import load_model
     from revise.evaluate.benchmark import find_clips
     from revise.evaluate.generation import run_generation_benchmark
     from revise.evaluate.generation_report import generation_markdown, write_generation_report
+    from revise.runtime.model import load_inference_model
 
     find_clips(args.generation, "--generation")
     _check_report_folder(args, DEFAULT_GENERATION_DIR)
@@ -328,7 +328,7 @@ def _run_generation(args: argparse.Namespace) -> None:
                          "from the prompt's own material needs that much of it.")
     if seconds < 1.0:
         raise UsageError("--seconds must be at least 1 (levels are measured per second).")
-    model = load_model(args.model)
+    model = load_inference_model(args.model)
     began = time.perf_counter()
     results = run_generation_benchmark(args.generation, model, prompt, seconds, args.seed or 0,
                                        max_clips=args.clips, progress=True)
@@ -340,11 +340,11 @@ def _run_generation(args: argparse.Namespace) -> None:
 
 
 def _run_conceal(args: argparse.Namespace) -> None:
-    from revise.checkpoint import load_model
     from revise.conceal_config import ConcealConfig
     from revise.evaluate.benchmark import find_clips
     from revise.evaluate.conceal import run_conceal_benchmark
     from revise.evaluate.conceal_report import conceal_markdown, write_conceal_report
+    from revise.runtime.model import load_inference_model
 
     clips = find_clips(args.conceal)
     _check_report_folder(args, DEFAULT_CONCEAL_DIR)
@@ -358,7 +358,7 @@ def _run_conceal(args: argparse.Namespace) -> None:
     for ms in packet_ms:
         for k in lookaheads:
             ConcealConfig(packet_ms=ms, lookahead=k)  # refuses either in one sentence
-    model = load_model(args.model)
+    model = load_inference_model(args.model)
     began = time.perf_counter()
     results = run_conceal_benchmark(clips[: args.clips], packet_ms, lookaheads, loss_rate,
                                     CONCEAL_BURST if args.burst is None else args.burst,

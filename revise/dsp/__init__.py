@@ -1,2 +1,3 @@
-"""Pure tensor DSP: `framing` (windows, frame/overlap-add, encodings, frame masks) and `splice`
-(fades, splicing a fill into the original, edge anchoring, band limiting)."""
+"""Pure DSP: `framing` (torch: windows, frame/overlap-add, encodings, frame masks; its inference
+half in numpy is `revise.runtime.framing`) and `splice` (numpy:
+fades, splicing a fill into the original, edge anchoring, band limiting)."""

@@ -15,10 +15,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from revise.audio import AUDIO_SUFFIXES, AudioError, list_audio_files, read_audio, resample, to_float, to_mono
@@ -34,7 +33,10 @@ from revise.config import (
 from revise.evaluate.methods import BASELINES, Method, baseline_settings, benchmark_methods, fill
 from revise.evaluate.metrics import gap_metrics
 from revise.inpainting import reach_seconds
-from revise.nn.model import RevisionModel
+from revise.runtime.model import InferenceModel, as_inference_model
+
+if TYPE_CHECKING:
+    from revise.nn.model import RevisionModel
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +164,7 @@ def _quiet(signal: np.ndarray, centre: int, min_gap: int, max_gap: int, context:
 
 def run_benchmark(
     clips_dir: str | Path,
-    model: RevisionModel,
+    model: InferenceModel | RevisionModel,
     gap_ms: Sequence[float] = BENCHMARK_GAP_MS,
     passes: Sequence[int] = BENCHMARK_PASSES,
     gaps_per_clip: int = BENCHMARK_GAPS_PER_CLIP,
@@ -181,10 +183,12 @@ def run_benchmark(
     every gap length is cut at each centre, with `window_context_seconds` of audio on each side. The
     model's default passes are always run, with and without the choice among fills, and passes 0
     as a baseline, beside `baselines`. Same seed, same figures.
-    `threads` caps torch's intra-op threads while filling (None leaves them): the batched RNN
-    steps are too small to gain from more, and on a shared 2-core machine two threads ran many
-    times slower than one (each op waits for a descheduled thread; MODEL_CARD.md).
+    `threads` caps the BLAS threads while filling (None leaves them): the RNN steps are too small
+    to gain from more, and on a shared 2-core machine two threads ran many times slower than one
+    (each op waits for a descheduled thread; MODEL_CARD.md). `model` may be a torch `RevisionModel`
+    (converted once) or an `InferenceModel`.
     """
+    model = as_inference_model(model)
     _check_settings(gap_ms, passes, gaps_per_clip, max_clips)
     if not 0 <= seed < 2**63:
         raise ValueError(f"the seed must be a whole number from 0 to 2**63 - 1, got {seed}.")
@@ -200,7 +204,7 @@ def run_benchmark(
                          "context; give longer or louder clips.")
     default = Method("revise", model.revision.passes)
     methods = benchmark_methods(sorted({default.passes, *passes}), baselines=baselines, reviser_only=[default.passes])
-    with _torch_threads(threads):
+    with _blas_threads(threads):
         worst, seconds = _fill_all(methods, model, cuts, layout, default, progress)
     settings = _settings(clips_dir, cuts, gap_ms, methods, default, gaps_per_clip, seed, model, rate)
     aggregates = aggregate(cuts.gaps, [m.name for m in methods], list(layout.lengths))
@@ -227,21 +231,21 @@ class Cuts:
     clips: list[str]
 
 
-def window_context_seconds(model: RevisionModel) -> float:
+def window_context_seconds(model: InferenceModel) -> float:
     """Audio the benchmark keeps on each side of a gap: all that inpainting may read."""
     return reach_seconds(model)
 
 
 @contextmanager
-def _torch_threads(count: int | None) -> Iterator[None]:
-    """Run the block with torch limited to `count` intra-op threads, then restore the setting."""
-    previous = torch.get_num_threads()
-    if count is not None:
-        torch.set_num_threads(count)
-    try:
+def _blas_threads(count: int | None) -> Iterator[None]:
+    """Run the block with the BLAS libraries limited to `count` threads, then restore the setting."""
+    if count is None:
         yield
-    finally:
-        torch.set_num_threads(previous)
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=count):
+        yield
 
 
 def _check_settings(gap_ms, passes, gaps_per_clip: int, max_clips: int | None) -> None:
@@ -283,7 +287,7 @@ def cut_windows(clips: Sequence[Path], root: Path, layout: GapLayout, count: int
     return Cuts(gaps, windows, used)
 
 
-def _fill_all(methods: list[Method], model: RevisionModel, cuts: Cuts, layout: GapLayout, worst_method: Method,
+def _fill_all(methods: list[Method], model: InferenceModel, cuts: Cuts, layout: GapLayout, worst_method: Method,
               progress: bool) -> tuple[WorstSeam | None, dict[str, dict[str, float]]]:
     """Fill every window with every method in batches; store gap_metrics in the records; find the worst
     seam; measure each method's seconds per gap (method -> gap label -> seconds; batched, one thread)."""

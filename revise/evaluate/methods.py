@@ -24,7 +24,7 @@ from revise.config import CANDIDATES, DRAFT_CANDIDATES, ARConfig, FrameConfig, M
 from revise.hints.build import Hints, causal_hints, window_hints
 from revise.hints.janssen import janssen_fill_many
 from revise.inpainting import inpaint
-from revise.nn.model import RevisionModel
+from revise.runtime.model import InferenceModel
 
 MethodKind = Literal["zero", "ar", "janssen", "match", "ar+match", "ar-causal", "match-causal", "revise"]
 AR_REFERENCE_RATE = FrameConfig().sample_rate  # ARConfig's defaults are stated at the default model rate
@@ -80,7 +80,7 @@ def benchmark_methods(
     return [*baselines, *guarded, *alone]
 
 
-def fill(method: Method, window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel) -> np.ndarray:
+def fill(method: Method, window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: InferenceModel) -> np.ndarray:
     """Fill `gaps` in `window` [n] or [n, B] at `rate` with `method`. Returns float64 of the window's shape."""
     if method.kind == "zero":
         return zero_fill(window, gaps)
@@ -108,7 +108,7 @@ def zero_fill(window: np.ndarray, gaps: list[tuple[int, int]]) -> np.ndarray:
     return out
 
 
-def baseline_settings(rate: int, model: RevisionModel) -> tuple[ARConfig, MatchConfig]:
+def baseline_settings(rate: int, model: InferenceModel) -> tuple[ARConfig, MatchConfig]:
     """The classical baselines' settings in samples at `rate`.
 
     AR: ARConfig's defaults scaled from AR_REFERENCE_RATE, so the baseline is the same at any
@@ -119,7 +119,7 @@ def baseline_settings(rate: int, model: RevisionModel) -> tuple[ARConfig, MatchC
     return ar, MatchConfig(max(1, round(m.search * scale)), max(1, round(m.context * scale)), m.candidates)
 
 
-def janssen_baseline(window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel) -> np.ndarray:
+def janssen_baseline(window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: InferenceModel) -> np.ndarray:
     """Baseline: gap-wise Janssen at the AR baseline's order and context. window [n] or [n, B] -> float64, same shape."""
     ar, _ = baseline_settings(rate, model)
     filled = np.stack([janssen_fill_many(column, gaps, ar.order, ar.context) for column in _columns(window).T], axis=1)
@@ -127,7 +127,7 @@ def janssen_baseline(window: np.ndarray, gaps: list[tuple[int, int]], rate: int,
 
 
 def causal_baseline(kind: str, window: np.ndarray, gaps: list[tuple[int, int]], rate: int,
-                    model: RevisionModel) -> np.ndarray:
+                    model: InferenceModel) -> np.ndarray:
     """Baselines that see only the audio before each gap, as a real-time concealer does, and what the
     drafter starts from (`revise.hints.build.causal_hints`): "ar-causal", one-sided Burg extrapolation
     of the AR baseline's left context; "match-causal", the continuation of the best-matching earlier
@@ -139,7 +139,7 @@ def causal_baseline(kind: str, window: np.ndarray, gaps: list[tuple[int, int]], 
 
 
 def baseline_hints(
-    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel, with_match: bool = True
+    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: InferenceModel, with_match: bool = True
 ) -> Hints:
     """The hints of a window [n] or [n, B] at the baselines' settings, as [B, n] each."""
     ar, match = baseline_settings(rate, model)
@@ -160,7 +160,7 @@ def _gaps_only(outside: np.ndarray, inside: np.ndarray, gaps: list[tuple[int, in
 
 
 def model_fill(
-    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: RevisionModel, passes: int,
+    window: np.ndarray, gaps: list[tuple[int, int]], rate: int, model: InferenceModel, passes: int,
     schedule: ScheduleName | None = None, candidates: Sequence[str] = CANDIDATES,
 ) -> np.ndarray:
     """Draft, `passes` revision passes, the choice among `candidates` and the crossfade splice, by

@@ -58,7 +58,8 @@ def revision_passes(
     `detach`: the next pass reads this pass's output without its graph, so training with a loss
     on every pass teaches each pass to improve what it is given, as it is used.
     """
-    for mask in revision_masks(to_fill, passes, schedule):
+    for host_mask in revision_masks(to_fill.cpu().numpy(), passes, schedule):
+        mask = torch.from_numpy(host_mask).to(to_fill.device)
         revised = reviser(features, mask, hint, match)  # unmasked frames come back unchanged
         yield mask, revised
         features = revised.detach() if detach else revised

@@ -2,16 +2,18 @@
 
 The frames to fill come from `revise.dsp.framing.frame_mask`; every mask built here is a subset
 of them, so known audio is never changed. The schedule names live in `revise.config.SCHEDULES`.
+Numpy on the host (masks are small): the torch revision loop and the numpy inference path both
+build their masks here.
 """
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from revise.config import SCHEDULES, ScheduleName
 
 
-def revision_masks(to_fill: torch.Tensor, passes: int, schedule: ScheduleName) -> list[torch.Tensor]:
+def revision_masks(to_fill: np.ndarray, passes: int, schedule: ScheduleName) -> list[np.ndarray]:
     """The frames each revision pass re-masks: a list of `passes` bool masks shaped like `to_fill`.
 
     to_fill: bool [..., T], the frames under work (never known audio). Every mask is a subset of it.
@@ -29,7 +31,7 @@ def revision_masks(to_fill: torch.Tensor, passes: int, schedule: ScheduleName) -
     masks = []
     for k in range(1, passes + 1):
         if k == 1 or schedule == "all":
-            masks.append(to_fill.clone())
+            masks.append(np.array(to_fill, dtype=bool))
         elif schedule == "shrink":
             masks.append(_run_centres(to_fill, 1.0 - (k - 1) / passes))
         else:
@@ -37,29 +39,24 @@ def revision_masks(to_fill: torch.Tensor, passes: int, schedule: ScheduleName) -
     return masks
 
 
-def _runs(row: torch.Tensor) -> list[tuple[int, int]]:
-    """[first, last) index pairs of the True runs in a 1-D bool tensor."""
-    # the runs are read on the host anyway (.tolist()), so find them there, whatever the device
-    zero = torch.zeros(1, dtype=torch.int8)
-    padded = torch.cat([zero, row.to("cpu", torch.int8), zero])
-    edges = torch.diff(padded)
-    starts = torch.nonzero(edges == 1).flatten().tolist()
-    ends = torch.nonzero(edges == -1).flatten().tolist()
-    return list(zip(starts, ends))
+def _runs(row: np.ndarray) -> list[tuple[int, int]]:
+    """[first, last) index pairs of the True runs in a 1-D bool array."""
+    edges = np.diff(np.concatenate([[0], row.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
-def _per_row(mask: torch.Tensor, build) -> torch.Tensor:
-    flat = mask.reshape(-1, mask.shape[-1])
-    out = torch.zeros_like(flat)
+def _per_row(mask: np.ndarray, build) -> np.ndarray:
+    flat = np.asarray(mask, dtype=bool).reshape(-1, np.shape(mask)[-1])
+    out = np.zeros_like(flat)
     for row, source in zip(out, flat):
         for first, last in _runs(source):
             build(row, first, last)
-    return out.reshape(mask.shape)
+    return out.reshape(np.shape(mask))
 
 
-def _run_centres(mask: torch.Tensor, share: float) -> torch.Tensor:
+def _run_centres(mask: np.ndarray, share: float) -> np.ndarray:
     """Keep the central `share` of each True run (at least one frame)."""
-    def build(row: torch.Tensor, first: int, last: int) -> None:
+    def build(row: np.ndarray, first: int, last: int) -> None:
         # never the frames at the run's ends: they stay as the first pass left them
         keep = max(1, min(round((last - first) * share), last - first - 2))
         begin = first + (last - first - keep) // 2
@@ -68,9 +65,9 @@ def _run_centres(mask: torch.Tensor, share: float) -> torch.Tensor:
     return _per_row(mask, build)
 
 
-def _run_parity(mask: torch.Tensor, parity: int) -> torch.Tensor:
+def _run_parity(mask: np.ndarray, parity: int) -> np.ndarray:
     """Keep every other frame of each True run, starting at offset `parity` (runs of one stay)."""
-    def build(row: torch.Tensor, first: int, last: int) -> None:
+    def build(row: np.ndarray, first: int, last: int) -> None:
         offset = parity if last - first > 1 else 0
         row[first + offset : last : 2] = True
 
