@@ -6,15 +6,15 @@ forward and backward prediction errors together, which keeps the synthesis filte
 stable, so extrapolation decays instead of exploding. A gap is filled by extrapolating forward
 from the audio before it and backward (on the time-reversed signal) from the audio after it,
 then crossfading the two predictions across the gap with a raised cosine whose weights sum to
-one. Pure numpy/scipy: no torch (the only project import is the settings' defaults).
+one. Pure numpy: no torch, no scipy.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 from revise.config import ARConfig
+from revise.hints.signal import all_pole_continuation
 
 # Keep |k| strictly below one so the synthesis filter stays stable under rounding.
 _MAX_REFLECTION = 1.0 - 1e-9
@@ -105,14 +105,7 @@ def extrapolate(context: np.ndarray, count: int, order: int) -> np.ndarray:
 
 def _predict(context: np.ndarray, count: int, order: int) -> np.ndarray:
     """The `count` samples after `context` [N] under a Burg fit of `order`, on zero input. [count]"""
-    a = burg(context, order)
-    past = context[::-1][:order]  # y[-1], y[-2], ..., y[-order]
-    # Transposed direct-form II state for these past outputs and zero past inputs: what
-    # scipy's lfiltic computes, as one correlation instead of its slow loop over the order:
-    # z[i] = -sum_j a[i + 1 + j] * y[-1 - j].
-    state = -np.correlate(a[1:], past, "full")[order - 1 :]
-    prediction, _ = lfilter([1.0], a, np.zeros(count), zi=state)
-    return prediction
+    return all_pole_continuation(burg(context, order), context, count)
 
 
 def crossfade_weights(length: int) -> np.ndarray:

@@ -14,7 +14,7 @@ the prompt: were every piece to run to the prompt's end, every later jump would 
 template and a long continuation would cycle through the same few pieces. The correlation aligns the
 jump to the sample, so the pieces meet in phase, on the beat, at the prompt's own level, with
 its full band and its channels. Causal: it reads only the prompt and what it has written.
-Pure numpy/scipy.
+Pure numpy.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from revise.config import SILENT_RMS, ContinuationConfig
 from revise.hints.autoregressive import crossfade_weights, extrapolate
+from revise.hints.signal import fft_convolve
 from revise.hints.similarity import MAX_GAIN, SCORE_POWER, spaced_best
 
 _TINY = 1e-12
@@ -115,7 +115,7 @@ def _draw(mono, template, energy, context: int, spacing: int, count: int, rng: n
 def _match_scores(signal: np.ndarray, template: np.ndarray, energy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The correlation of `template` [c] with each window signal[j : j + c], j < len(energy), and its
     normalised score, -inf where the window (of energy `energy[j]`) is silent. ([J], [J])"""
-    correlation = fftconvolve(signal[: len(energy) + len(template) - 1], template[::-1], "valid")
+    correlation = fft_convolve(signal[: len(energy) + len(template) - 1], template[::-1], "valid")
     norm = np.sqrt(np.maximum(energy, _TINY) * max(float(template @ template), _TINY))
     return correlation, np.where(energy > _TINY, correlation / norm, -np.inf)
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.linalg import solve_toeplitz
-from scipy.signal import fftconvolve
 
 from revise.config import JANSSEN_ITERATIONS, ARConfig
 from revise.hints.autoregressive import ar_fill_many, burg, gap_neighbourhoods
+from revise.hints.signal import fft_convolve
 
 
 def janssen_fill_many(
@@ -81,7 +81,7 @@ def _janssen_segment(
             break  # a silent segment: nothing to interpolate
         column = np.zeros(end - start)
         column[: min(len(r), len(column))] = r[: len(column)]
-        errors = fftconvolve(known, a, "valid")  # e[n] = sum_k a[k] x[n + order - k]
-        back = fftconvolve(errors, a[::-1], "full")  # (A^T e)[j]
+        errors = fft_convolve(known, a, "valid")  # e[n] = sum_k a[k] x[n + order - k]
+        back = fft_convolve(errors, a[::-1], "full")  # (A^T e)[j]
         estimate[start:end] = solve_toeplitz(column, -back[start:end])
     return estimate[start:end]

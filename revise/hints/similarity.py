@@ -15,15 +15,15 @@ tracks (MODEL_CARD.md).
 The result is a hint for the reviser, not a fill on its own: it writes the matched sides too
 (the candidates' `context` samples on each side of the gap), so the reviser, seeing them next to
 the true audio, can judge how well the match fits before it decides how far to trust it.
-Pure numpy/scipy: no torch (the only project import is the settings' defaults).
+Pure numpy: no torch (the only project import is the settings' defaults).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from revise.config import MatchConfig
+from revise.hints.signal import fft_convolve
 
 _TINY = 1e-12
 # Candidates are averaged with weights score**4: a near-perfect match (a loop) outweighs a poor
@@ -94,7 +94,7 @@ def _match(known, missing, start: int, end: int, search: int, context: int, coun
     # numerator[d]: correlation of the candidate window starting at d (its left side) with the template
     # one correlation with the two sides and zeros between them scores both sides at once
     template = np.concatenate([template_left, np.zeros(n), template_right])
-    numerator = fftconvolve(y, template[::-1], "valid")
+    numerator = fft_convolve(y, template[::-1], "valid")
     energy = _window_sums(y**2, left, n, right)
     valid = (_window_sums(holes.astype(np.float64), left, n, right, whole=True) == 0) & (energy > _TINY)
     if not valid.any():
