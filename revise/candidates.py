@@ -61,13 +61,20 @@ def model_rate_window(
     """Build the hints of `gaps` in `known` [C, n] (model rate; gap samples are never read).
 
     `with_match=False` skips the two-sided similarity search and the Janssen refinement of the AR
-    hint (no revision pass, nothing reads them; the "janssen" candidate then computes its own).
+    hint (`reviser_hints_needed`: without the reviser's passes nothing reads them; the "janssen"
+    candidate then computes its own, the same fill).
     """
     mask = sample_mask(gaps, known.shape[-1])
     known = np.where(mask, 0.0, known)
     ar = model.ar if with_match else dataclasses.replace(model.ar, janssen_iterations=0)
     hints = window_hints(known, gaps, ar, model.match if with_match else None, unknown)
     return ModelRateWindow(known, list(gaps), list(unknown), mask, hints)
+
+
+def reviser_hints_needed(revision: RevisionConfig, names: Sequence[str]) -> bool:
+    """Whether filling with `names` reads the reviser's two-sided hints (the similarity search and the
+    Janssen refinement): only the reviser's passes do; `--fill ar` or `janssen` skips their cost."""
+    return revision.passes > 0 and "revise" in names
 
 
 def candidate_fills(

@@ -26,6 +26,7 @@ from revise.candidates import (
     ModelRateWindow,
     candidate_fills,
     model_rate_window,
+    reviser_hints_needed,
 )
 from revise.config import (
     CANDIDATES,
@@ -316,7 +317,7 @@ def fill_window(
     cannot hold comes from a two-sided AR fill at the file's own rate.
     """
     rate = model.sample_rate
-    w = at_model_rate(model, chunk, sample_rate, window, with_match=revision.passes > 0)
+    w = at_model_rate(model, chunk, sample_rate, window, with_match=reviser_hints_needed(revision, candidates))
     chosen = choose(model, w, revision, candidates)
     log.info("%s: %s (of %s, on pseudo-gaps beside it); %d pass(es)", _describe(window, sample_rate),
              ", ".join(chosen), ", ".join(candidates), revision.passes)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from revise.candidates import ModelRateWindow, candidate_fills, model_rate_window
+from revise.candidates import ModelRateWindow, candidate_fills, model_rate_window, reviser_hints_needed
 from revise.config import RevisionConfig
 from revise.runtime.model import InferenceModel
 
@@ -81,7 +81,7 @@ def choose(model: InferenceModel, w: ModelRateWindow, revision: RevisionConfig, 
     for probe in found:
         truth = w.known[:, probe.first : probe.last]
         gap = (probe.start - probe.first, probe.end - probe.first)
-        trial = model_rate_window(model, truth, [gap], with_match=revision.passes > 0)
+        trial = model_rate_window(model, truth, [gap], with_match=reviser_hints_needed(revision, names))
         fills = candidate_fills(model, trial, revision, names)
         signal = np.sum(truth[:, gap[0] : gap[1]] ** 2, axis=1)
         heard = signal > 0  # digital silence tells the candidates apart by nothing

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from revise.hints.signal import fast_length
+
+_GUARD = 1024  # zeros after the signal, so the filter's ringing does not wrap onto its start
+
 
 def fade_in(length: int) -> np.ndarray:
     """Raised-cosine ramp from 0 to 1 over `length` samples; `fade_in + fade_in[::-1] == 1`. [n] float64"""
@@ -55,11 +59,15 @@ def band_limit(x: np.ndarray, cutoff: float, width: float) -> np.ndarray:
     """Zero-phase low-pass along the last axis: [..., N] -> [..., N] float64.
 
     The FFT gain is 1 below cutoff - width/2, 0 above cutoff + width/2 and linear between;
-    `cutoff` and `width` are in cycles per sample (0.5 is Nyquist). The filter is circular, so
-    it suits a signal that is (near) zero at both ends, such as a tapered correction.
+    `cutoff` and `width` are in cycles per sample (0.5 is Nyquist). The signal is zero-padded by
+    at least _GUARD samples to a fast FFT size, so the result is close to a linear (not circular)
+    filtering; it still suits best a signal that is (near) zero at both ends, such as a tapered
+    correction, since the filter is not causal.
     """
     if not 0 < cutoff < 0.5 or width <= 0:
         raise ValueError(f"cutoff must lie in (0, 0.5) and width be positive, got {cutoff} and {width}.")
-    frequency = np.fft.rfftfreq(x.shape[-1])
+    n = x.shape[-1]
+    size = fast_length(n + _GUARD)
+    frequency = np.fft.rfftfreq(size)
     gain = np.clip((cutoff + width / 2 - frequency) / width, 0.0, 1.0)
-    return np.fft.irfft(np.fft.rfft(x) * gain, n=x.shape[-1])
+    return np.fft.irfft(np.fft.rfft(x, size) * gain, n=size)[..., :n]
