@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from revise.blas import one_blas_thread
 from revise.config import ARConfig
 from revise.hints.signal import all_pole_continuation
 
@@ -32,48 +33,46 @@ def burg(x: np.ndarray, order: int) -> np.ndarray:
     Returns the prediction-error filter `a` [order + 1], float64, with a[0] == 1, so that
     `x[n] + sum_k a[k] x[n-k]` is the prediction error. Silent (all-zero) input, or input that
     is predicted exactly at a lower order, leaves the remaining coefficients at zero.
-    Cost: O(order * N), vectorised within each order step.
+    Cost: O(order * N), vectorised within each order step, on one BLAS thread (`revise.blas`).
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"burg expects a 1-D signal, got shape {x.shape}.")
     if order < 0 or order >= len(x):
         raise ValueError(f"burg order must be in [0, {len(x) - 1}] for {len(x)} samples, got {order}.")
+    with one_blas_thread():
+        return _burg(x, order)
+
+
+def _burg(x: np.ndarray, order: int) -> np.ndarray:
     a = np.zeros(order + 1)
     a[0] = 1.0
     forward = x[1:].copy()  # f_m[n]: error of predicting x[n] from the m samples before it
     backward = x[:-1].copy()  # b_m[n]: error of predicting x[n-m-1] from the m samples after it
+    spare = np.empty_like(forward)  # the update below runs in place, in these three buffers
     for m in range(order):
         # Recomputed each step rather than updated recursively: two dot products cost little
         # next to the update below, and do not drift for high orders.
-        denominator = _dot(forward, forward) + _dot(backward, backward)
+        denominator = float(np.dot(forward, forward) + np.dot(backward, backward))
         # Only an exactly zero error stops the recursion (silence, or a signal predicted
         # exactly): a relative floor cost gap SNR on clean sinusoids (MODEL_CARD.md), because
         # Burg's low-order fit of a sinusoid is biased and the high orders, though they reduce a
         # tiny error, correct that bias.
         if not denominator > 0.0:
             break
-        k = -2.0 * _dot(backward, forward) / denominator
+        k = -2.0 * float(np.dot(backward, forward)) / denominator
         k = min(max(k, -_MAX_REFLECTION), _MAX_REFLECTION)
         # Levinson update: a_new[j] = a[j] + k * a[m + 1 - j] for j = 1..m+1.
         a[1 : m + 2] = a[1 : m + 2] + k * a[m::-1]
-        forward, backward = forward + k * backward, backward + k * forward
+        # forward + k * backward and backward + k * forward, without temporaries (the same roundings)
+        new_forward = np.multiply(backward, k, out=spare[: len(forward)])
+        new_forward += forward
+        forward *= k
+        forward += backward
+        forward, backward, spare = new_forward, forward, backward
         # The next order predicts from one more sample, so each error sequence loses one end.
         forward, backward = forward[1:], backward[:-1]
     return a
-
-
-_SINGLE_THREADED_DOT = 8192  # OpenBLAS computes a dot product of up to 10 000 samples on one thread
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """sum(a * b). Up to _SINGLE_THREADED_DOT samples by BLAS (the fastest: Burg fits 27 % faster
-    than with einsum), above it in numpy's own single-threaded loop: OpenBLAS splits a longer dot
-    product over threads, and with the other core busy one Burg fit took 9.5 s instead of 0.2 s
-    (the segments of 44.1 kHz fills and of long gaps are that long)."""
-    if len(a) <= _SINGLE_THREADED_DOT:
-        return float(np.dot(a, b))
-    return float(np.einsum("i,i->", a, b))
 
 
 def extrapolate(context: np.ndarray, count: int, order: int) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load as load_safetensors
 
+from revise.blas import one_blas_thread
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, ScheduleName
 from revise.model_files import WEIGHTS_NAME, ModelFileError, model_sections, read_model_folder
 from revise.revision.schedules import revision_masks
@@ -48,16 +49,19 @@ class InferenceModel:
     def draft(self, features: np.ndarray, to_fill: np.ndarray, hint: np.ndarray, match: np.ndarray) -> np.ndarray:
         """`revise.revision.loops.draft`: features, hint, match [B, T, F]; to_fill bool [B, T] -> [B, T, F]."""
         where = to_fill[..., None]
-        return networks.drafter(self.weights, self.model, np.where(where, hint, features),
-                                np.where(where, match, features), to_fill)
+        with one_blas_thread():
+            return networks.drafter(self.weights, self.model, np.where(where, hint, features),
+                                    np.where(where, match, features), to_fill)
 
     def revise(self, features: np.ndarray, to_fill: np.ndarray, passes: int, schedule: ScheduleName,
                hint: np.ndarray, match: np.ndarray) -> np.ndarray:
         """`revise.revision.loops.revise` from the silent gap (`first_estimate`). [B, T, F]"""
         features = np.where(to_fill[..., None], np.float32(0.0), features)
-        for mask in revision_masks(to_fill, passes, schedule):
-            features = networks.reviser(self.weights, self.model, features, mask, hint, match)
+        with one_blas_thread():
+            for mask in revision_masks(to_fill, passes, schedule):
+                features = networks.reviser(self.weights, self.model, features, mask, hint, match)
         return features
+
 
 
 def as_inference_model(model) -> InferenceModel:
