@@ -281,7 +281,7 @@ def _start_worker(model: Path | None, threads: int) -> None:
     from threadpoolctl import threadpool_limits
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threadpool_limits(threads)  # the numpy networks' matrix products
+    threadpool_limits(threads)  # BLAS outside the networks and Burg's recursion, which use one thread
     loaded_model(model)
 
 

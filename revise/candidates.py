@@ -96,7 +96,8 @@ def janssen_fill(model: InferenceModel, w: ModelRateWindow) -> np.ndarray:
     if w.hints.janssen is not None:
         return w.hints.janssen  # the reviser's own hint
     ar = model.ar
-    return np.stack([janssen_fill_many(channel, w.gaps, ar.order, ar.context, CANDIDATE_JANSSEN_ITERATIONS, hint)
+    iterations = ar.janssen_iterations or CANDIDATE_JANSSEN_ITERATIONS  # the reviser's hint where it has one
+    return np.stack([janssen_fill_many(channel, w.gaps, ar.order, ar.context, iterations, hint)
                      for channel, hint in zip(w.known, w.hints.ar)])
 
 

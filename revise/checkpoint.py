@@ -24,14 +24,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from revise.config import to_dict
 from revise.model_files import (
     CONFIG_NAME,
     FORMAT_VERSION,
-    MODEL_SECTIONS,
     WEIGHTS_NAME,
     ModelFileError,
     model_sections,
+    model_settings,
     read_model_folder,
 )
 from revise.nn.drafter import Drafter
@@ -63,11 +62,6 @@ def export_model(model: RevisionModel, directory: str | Path, extra: dict[str, A
     return directory
 
 
-def model_settings(model: RevisionModel) -> dict[str, Any]:
-    """The settings `model` carries (MODEL_SECTIONS), as plain dicts."""
-    return {name: to_dict(getattr(model, name)) for name in MODEL_SECTIONS}
-
-
 def load_model(path: str | Path | None = None) -> RevisionModel:
     """Load an exported model folder (or its `model.safetensors`); None loads the shipped default."""
     directory, config, weights = read_model_folder(path)
@@ -97,7 +91,11 @@ def _with_untrained_drafter(model: RevisionModel, state: dict[str, torch.Tensor]
 
 def model_from_config(config: dict[str, Any], source: str) -> RevisionModel:
     """Build an untrained `RevisionModel` from the JSON (or checkpoint) config sections."""
-    return RevisionModel(*model_sections(config, source))
+    sections = model_sections(config, source)
+    try:
+        return RevisionModel(*sections)
+    except ValueError as error:
+        raise ModelFileError(f"{source} describes a model this revise cannot build: {error}") from None
 
 
 def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:

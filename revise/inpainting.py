@@ -353,7 +353,7 @@ def with_native_band(
 
 
 def _low_band(x: np.ndarray, cutoff: float, width: float) -> np.ndarray:
-    """`band_limit` of x [C, n] without its circular wrap: the ends are mirrored out first."""
+    """`band_limit` of x [C, n] with its ends mirrored out first, so the filter sees no step at them."""
     pad = min(x.shape[-1] - 1, 4096)
     padded = np.pad(x, [(0, 0), (pad, pad)], mode="reflect")
     return band_limit(padded, cutoff, width)[:, pad : pad + x.shape[-1]]

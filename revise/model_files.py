@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, from_dict
+from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, from_dict, to_dict
 
 FORMAT_VERSION = 4  # 2: the reviser reads the similarity hint; 3: the drafter reads the causal hints;
 # 4: the reviser's hint may be the AR fill refined by Janssen iterations (ar.janssen_iterations; 0 before)
@@ -39,6 +39,11 @@ def read_model_folder(path: str | Path | None) -> tuple[Path, dict[str, Any], by
     if hashlib.sha256(weights).hexdigest() != config.get("weights_sha256"):
         raise ModelFileError(f"{weights_path} is corrupted (its checksum does not match); export it again.")
     return directory, config, weights
+
+
+def model_settings(model) -> dict[str, Any]:
+    """The settings a model (`RevisionModel` or `InferenceModel`) carries (MODEL_SECTIONS), as plain dicts."""
+    return {name: to_dict(getattr(model, name)) for name in MODEL_SECTIONS}
 
 
 def model_sections(config: dict[str, Any], source: str) -> tuple:

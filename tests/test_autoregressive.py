@@ -126,6 +126,7 @@ def test_crossfade_weights_sum_to_one_and_match_framing():
     assert w[0] > 0.99 and w[-1] < 0.01 and np.all(np.diff(w) < 0)
     np.testing.assert_allclose(w + w[::-1], 1.0, atol=1e-12)
     np.testing.assert_allclose(1.0 - w, fade_in(257), atol=1e-12)
+    np.testing.assert_allclose(w, fade_in(257)[::-1], atol=1e-12)  # the same ramp, reversed
 
 
 def test_ar_fill_many_fills_each_gap_without_reading_any():

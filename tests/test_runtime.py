@@ -14,8 +14,8 @@ import soundfile as sf
 import torch
 from safetensors.torch import save as save_safetensors
 
-from revise.checkpoint import CONFIG_NAME, WEIGHTS_NAME, ModelFileError, export_model
-from revise.config import FrameConfig, ModelConfig
+from revise.checkpoint import CONFIG_NAME, WEIGHTS_NAME, ModelFileError, export_model, model_from_config
+from revise.config import FrameConfig, ModelConfig, to_dict
 from revise.dsp import framing
 from revise.nn.model import RevisionModel
 from revise.revision.loops import draft, first_estimate, revise
@@ -130,6 +130,18 @@ def test_other_architectures_and_bad_weights_are_refused(tiny_model, exported):
         load_inference_model(exported)
 
 
+def test_revision_needs_a_pass(tiny_model):
+    known, hint, match, to_fill = (t.numpy() for t in inputs(tiny_model))
+    with pytest.raises(ValueError, match="at least one pass"):
+        InferenceModel.from_torch(tiny_model).revise(known, to_fill, 0, "shrink", hint, match)
+
+
+def test_a_model_that_cannot_be_built_is_a_model_file_error(tiny_model):
+    config = {"frame": to_dict(tiny_model.frame), "model": {**to_dict(tiny_model.model), "hidden_size": 15}}
+    with pytest.raises(ModelFileError, match="cannot build.*even"):
+        model_from_config(config, "that.json")
+
+
 def test_a_format_2_model_drafts_the_hint(tiny_model, exported):
     state = {name: t for name, t in tiny_model.state_dict().items() if not name.startswith("drafter.")}
     rewrite(exported, state | {"drafter.start": torch.zeros(7)}, format_version=2)
@@ -144,7 +156,8 @@ def test_inpaint_from_the_command_line_imports_no_torch(tmp_path):
     sf.write(clip, 0.1 * np.random.default_rng(0).standard_normal(32000), 16000)
     script = ("import sys; from revise.cli.main import main; "
               f"code = main(['inpaint', {str(clip)!r}, '-o', {str(tmp_path / 'out.wav')!r}, '--gap', '1.0:1.05']); "
-              "sys.exit(10 if 'torch' in sys.modules else code)")
+              "import revise.evaluate.benchmark, revise.generation, revise.batch; "
+              "sys.exit(10 if 'torch' in sys.modules or 'scipy.signal' in sys.modules else code)")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out.wav").is_file()

@@ -41,6 +41,11 @@ def test_all_pole_continuation_is_lfilter_from_the_past(context, order, count):
     np.testing.assert_allclose(got, expected, atol=1e-9 * np.abs(expected).max(), rtol=0)
 
 
+def test_all_pole_continuation_needs_the_whole_past():
+    with pytest.raises(ValueError, match="needs 3 past samples"):
+        all_pole_continuation(np.array([1.0, -0.5, 0.1, 0.2]), np.ones(2), 5)
+
+
 def test_all_pole_continuation_of_nothing():
     assert all_pole_continuation(np.array([1.0, -0.5]), np.ones(4), 0).shape == (0,)
     np.testing.assert_array_equal(all_pole_continuation(np.array([1.0]), np.ones(4), 5), np.zeros(5))

@@ -21,7 +21,6 @@ import numpy as np
 from tqdm import tqdm
 
 from revise.audio import AUDIO_SUFFIXES, AudioError, list_audio_files, read_audio, resample, to_float, to_mono
-from revise.checkpoint import model_settings
 from revise.config import (
     BENCHMARK_GAP_MS,
     BENCHMARK_GAPS_PER_CLIP,
@@ -33,6 +32,7 @@ from revise.config import (
 from revise.evaluate.methods import BASELINES, Method, baseline_settings, benchmark_methods, fill
 from revise.evaluate.metrics import gap_metrics
 from revise.inpainting import reach_seconds
+from revise.model_files import model_settings
 from revise.runtime.model import InferenceModel, as_inference_model
 
 if TYPE_CHECKING:

@@ -80,7 +80,8 @@ def extrapolate(context: np.ndarray, count: int, order: int) -> np.ndarray:
 
     The order is reduced to at most N // 2 so a short context still gives a well-posed fit;
     an empty context, or `count == 0`, gives zeros. The prediction runs the synthesis filter
-    1 / A(z) on zero input, started from the last samples of the context (no Python loop); a
+    1 / A(z) on zero input, started from the last samples of the context
+    (`revise.hints.signal.all_pole_continuation`); a
     prediction that diverges (louder than DIVERGED times the context's peak) is made again at
     half the order.
     """
@@ -110,8 +111,9 @@ def _predict(context: np.ndarray, count: int, order: int) -> np.ndarray:
 def crossfade_weights(length: int) -> np.ndarray:
     """Weight of the forward prediction across a gap: raised cosine from 1 down to 0. [length]
 
-    The backward prediction gets `1 - w`, so the two always sum to one. Same ramp as
-    `revise.dsp.splice.fade_in` (reversed), written in numpy so this module needs no torch.
+    The backward prediction gets `1 - w`, so the two always sum to one. The ramp of
+    `revise.dsp.splice.fade_in`, reversed (a test holds them equal); here because `dsp` builds on
+    the hints, not the other way round.
     """
     position = (np.arange(length, dtype=np.float64) + 0.5) / max(length, 1)
     return np.cos(0.5 * np.pi * position) ** 2

@@ -59,6 +59,8 @@ def all_pole_continuation(a: np.ndarray, past: np.ndarray, count: int) -> np.nda
     if count <= 0 or p == 0:
         return np.zeros(max(count, 0))
     weights = -a[:0:-1]  # -a[p], ..., -a[1]: the oldest sample first, as the window below
+    if len(past) < p:
+        raise ValueError(f"an all-pole continuation of order {p} needs {p} past samples, got {len(past)}.")
     out = np.empty(p + count)
     out[:p] = np.asarray(past, dtype=np.float64)[-p:]
     dot = np.dot

@@ -55,7 +55,9 @@ class InferenceModel:
 
     def revise(self, features: np.ndarray, to_fill: np.ndarray, passes: int, schedule: ScheduleName,
                hint: np.ndarray, match: np.ndarray) -> np.ndarray:
-        """`revise.revision.loops.revise` from the silent gap (`first_estimate`). [B, T, F]"""
+        """`revise.revision.loops.revise` from the silent gap (`first_estimate`), at one pass or more. [B, T, F]"""
+        if passes < 1:
+            raise ValueError(f"revision needs at least one pass, got {passes}; zero passes is the draft.")
         features = np.where(to_fill[..., None], np.float32(0.0), features)
         with one_blas_thread():
             for mask in revision_masks(to_fill, passes, schedule):

@@ -14,8 +14,9 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from revise.checkpoint import MODEL_SECTIONS, ModelFileError, export_model, load_model
+from revise.checkpoint import ModelFileError, export_model, load_model
 from revise.config import Config, to_dict
+from revise.model_files import MODEL_SECTIONS
 from revise.nn.model import RevisionModel
 from revise.train.checkpoints import model_from_lightning_checkpoint
 from revise.train.console import StepBar, folded_lightning_output
