@@ -11,7 +11,10 @@ relative to the pseudo-gap's own energy, in dB averaged over the two, fills the 
 channel. Averaging in dB keeps one pseudo-gap that no fill can predict (a note starting in it)
 from outvoting one that tells the candidates apart; summing error energies did that (on the solo
 test set, trumpet gaps went to the reviser at 4 dB where Janssen scored 29). With no room on
-either side, or only digital silence in the pseudo-gaps, the first candidate (the reviser's) is kept.
+either side, or only digital silence in the pseudo-gaps, the first candidate (the reviser's) is kept;
+so it is where no candidate beats UNPREDICTABLE_DB of SNR there (long gaps, speech) and the
+reviser is within RECKLESS_DB of the best: the choice would be noise, and the classical fills fade
+out where the reviser keeps the sound.
 At zero passes the draft and one-sided AR are chosen between on the pseudo-gap before the gaps
 alone, so the fill still reads nothing after them: a causal draft cannot know how long the gap is
 and holds back, which costs it on audio one-sided AR predicts well (solo instruments at 20 ms).
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from revise.candidates import ModelRateWindow, candidate_fills, model_rate_window, reviser_hints_needed
-from revise.config import RevisionConfig
+from revise.config import RECKLESS_DB, UNPREDICTABLE_DB, RevisionConfig
 from revise.runtime.model import InferenceModel
 
 log = logging.getLogger(__name__)
@@ -88,9 +91,22 @@ def choose(model: InferenceModel, w: ModelRateWindow, revision: RevisionConfig, 
         counted += heard
         for row, name in enumerate(names):
             error = np.sum((fills[name][:, gap[0] : gap[1]] - truth[:, gap[0] : gap[1]]) ** 2, axis=1)
+            error = np.where(np.isfinite(error), error, np.inf)  # a fill that blew up is never chosen
             relative = np.maximum(error, 1e-12 * signal) / np.where(heard, signal, 1.0)
             scores[row] += np.where(heard, 10 * np.log10(np.where(heard, relative, 1.0)), 0.0)
-    chosen = [names[int(row)] if n else names[0] for row, n in zip(np.argmin(scores, axis=0), counted)]
-    log.debug("pseudo-gaps %s: error %s dB -> %s", [(p.start, p.end) for p in found],
-              np.round(scores / np.maximum(counted, 1), 2).tolist(), chosen)
+    mean = scores / np.maximum(counted, 1)
+    chosen = pick(mean, counted > 0, names, revision.passes > 0 and names[0] == "revise")
+    log.debug("pseudo-gaps %s: error %s dB -> %s", [(p.start, p.end) for p in found], np.round(mean, 2).tolist(), chosen)
     return chosen
+
+
+def pick(error_db: np.ndarray, heard: np.ndarray, names: Sequence[str], reviser_first: bool) -> list[str]:
+    """The candidate per channel from its mean error on the pseudo-gaps, dB re their energy,
+    error_db [names, channels]: the least, or `names[0]` where no pseudo-gap was heard (heard: bool
+    [channels]); with `reviser_first` (names[0] is the reviser's passes) also where no candidate
+    beats UNPREDICTABLE_DB of SNR and the reviser is within RECKLESS_DB of the best: there the
+    choice is noise, and the classical fills fade out where the reviser keeps the sound."""
+    best = error_db.min(axis=0)
+    keep = (best > -UNPREDICTABLE_DB) & (error_db[0] - best <= RECKLESS_DB) & reviser_first
+    return [names[0] if (not h or k) else names[int(row)]
+            for row, h, k in zip(np.argmin(error_db, axis=0), heard, keep)]

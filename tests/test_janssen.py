@@ -94,3 +94,28 @@ def test_the_reviser_hint_is_the_ar_fill_refined_by_the_configured_janssen_itera
     assert ARConfig(64, 512, janssen_iterations=2).scaled(2.0).janssen_iterations == 2
     with pytest.raises(ValueError, match="janssen_iterations"):
         ARConfig(64, 512, janssen_iterations=-1)
+
+
+@pytest.mark.parametrize("from_ar", [True, False])
+def test_a_diverging_solve_is_refused_and_the_estimate_before_it_kept(monkeypatch, from_ar):
+    """Nearly singular normal equations (pure sustained tones) can blow a solve up; such a step is
+    refused: the fill stays the AR fill it started from, or, from silence, falls back to it."""
+    import revise.hints.janssen as janssen
+
+    x = chord(1.0)
+    gaps = [(8000, 8800)]
+    ar = ar_fill_many(x, gaps, 100, 800)
+    steps = []
+
+    def exploding(column, rhs):
+        steps.append(len(steps))
+        return np.full(len(rhs), 1e87) if len(steps) > 1 else np.linalg.solve(
+            np.eye(len(rhs)) * column[0], rhs)  # a bounded first step, then a blow-up
+
+    monkeypatch.setattr(janssen, "solve_toeplitz", exploding)
+    out = janssen_fill_many(x, gaps, 100, 800, iterations=3, ar_filled=ar if from_ar else None)
+    assert np.isfinite(out).all() and np.abs(out).max() <= 4 * np.abs(x).max()
+    assert len(steps) == 2  # the blown-up step ends the iteration
+    monkeypatch.setattr(janssen, "solve_toeplitz", lambda column, rhs: np.full(len(rhs), np.nan))
+    out = janssen_fill_many(x, gaps, 100, 800, iterations=3, ar_filled=ar if from_ar else None)
+    np.testing.assert_array_equal(out, ar)  # not one step kept: the AR fill

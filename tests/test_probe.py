@@ -13,7 +13,7 @@ from revise.config import ARConfig, FrameConfig, ModelConfig, RevisionConfig
 from revise.evaluate.metrics import octave_energy_db
 from revise.inpainting import crossfade_margin, inpaint
 from revise.nn.model import RevisionModel
-from revise.probe import Probe, choose, probes
+from revise.probe import Probe, choose, pick, probes
 from revise.runtime.model import InferenceModel
 
 twin = InferenceModel.from_torch  # the internals take the numpy model; inpaint converts a torch one itself
@@ -143,3 +143,18 @@ def test_at_zero_passes_a_bad_draft_gives_way_to_one_sided_ar_chosen_on_the_past
     early = model_rate_window(twin(bad), audio, [(600, 1400)])  # a pseudo-gap fits only after this gap
     assert len(probes(early, bad.ar.context)) == 1
     assert choose(twin(bad), early, RevisionConfig(0), ["revise", "ar-causal"]) == ["revise"]  # the future is not asked
+
+
+@pytest.mark.parametrize(
+    ("errors", "reviser_first", "expected"),
+    [
+        ([[-1.0], [-2.5], [-2.0]], True, "revise"),  # nothing beats 3 dB, the reviser within 2 dB: kept
+        ([[0.5], [-2.5], [-2.0]], True, "ar"),  # the reviser 3 dB worse than the best: not kept
+        ([[-1.0], [-12.0], [-20.0]], True, "janssen"),  # a fill that predicts the audio wins
+        ([[-1.0], [-2.5], [-2.0]], False, "ar"),  # at zero passes (the draft) the least error only
+    ],
+)
+def test_where_nothing_predicts_the_audio_the_reviser_is_kept_unless_it_is_much_worse(errors, reviser_first,
+                                                                                       expected):
+    assert pick(np.array(errors), np.array([True]), ["revise", "ar", "janssen"], reviser_first) == [expected]
+    assert pick(np.array(errors), np.array([False]), ["revise", "ar", "janssen"], reviser_first) == ["revise"]

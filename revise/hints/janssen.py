@@ -24,7 +24,7 @@ import numpy as np
 from scipy.linalg import solve_toeplitz
 
 from revise.config import JANSSEN_ITERATIONS, ARConfig
-from revise.hints.autoregressive import ar_fill_many, burg, gap_neighbourhoods
+from revise.hints.autoregressive import DIVERGED, ar_fill_many, burg, gap_neighbourhoods
 from revise.hints.signal import fft_convolve
 
 
@@ -45,6 +45,8 @@ def janssen_fill_many(
     From there 2-3 iterations score as 20 from silence do (MODEL_CARD.md). A gap with less than
     `order` samples of context on a side (a file's edge, or a neighbouring gap) uses the order
     that side allows; with no context on a side it falls back to the one-sided AR extrapolation.
+    An iteration whose solve diverges is refused and the previous estimate kept (the AR fill
+    when the first one does, from silence too; see `_janssen_segment`).
     """
     if iterations < 1:
         raise ValueError(f"janssen needs at least one iteration, got {iterations}.")
@@ -61,18 +63,27 @@ def janssen_fill_many(
         known = out[lo:hi].copy()
         estimate = known.copy() if from_ar else None
         known[start - lo : end - lo] = 0.0
-        out[start:end] = _janssen_segment(known, start - lo, end - lo, p, iterations, estimate)
+        filled = _janssen_segment(known, start - lo, end - lo, p, iterations, estimate)
+        if filled is not None:
+            out[start:end] = filled
     return out
 
 
 def _janssen_segment(
     known: np.ndarray, start: int, end: int, order: int, iterations: int, estimate: np.ndarray | None = None
-) -> np.ndarray:
+) -> np.ndarray | None:
     """The gap [start, end) of `known` [N] (zeros there) after `iterations` Janssen steps at `order`,
-    starting from `estimate` [N] (None: `known`, silence in the gap). [end - start]
+    starting from `estimate` [N] (None: `known`, silence in the gap). [end - start], or None when
+    not one step could be kept from silence.
 
     The gap lies at least `order` samples from both ends, so its normal equations are Toeplitz.
+    They can be nearly singular: on a pure, sustained tone (a horn) Burg's fit puts roots next to
+    the unit circle, and a solve for a 500 ms gap reached 1e87 (the rounding of one dot product
+    decided it). A step louder than DIVERGED times the segment's peak is refused, and the
+    estimate before it kept.
     """
+    bound = DIVERGED * float(np.max(np.abs(known)))
+    stepped = estimate is not None
     estimate = known.copy() if estimate is None else estimate
     for _ in range(iterations):
         a = burg(estimate, order)
@@ -83,5 +94,9 @@ def _janssen_segment(
         column[: min(len(r), len(column))] = r[: len(column)]
         errors = fft_convolve(known, a, "valid")  # e[n] = sum_k a[k] x[n + order - k]
         back = fft_convolve(errors, a[::-1], "full")  # (A^T e)[j]
-        estimate[start:end] = solve_toeplitz(column, -back[start:end])
-    return estimate[start:end]
+        solved = solve_toeplitz(column, -back[start:end])
+        if not np.max(np.abs(solved)) <= bound:  # also False for NaN
+            break
+        estimate[start:end] = solved
+        stepped = True
+    return estimate[start:end] if stepped else None
