@@ -11,12 +11,14 @@ gaps given as --gap (or found with --detect), `cp` of the file, and a soundfile 
 it in blocks (what "one read and one write" costs from Python), once more with the fsync that
 revise's atomic write does before its rename. Then it checks, in blocks, that
 every sample outside the gaps and their crossfade margins is bit-identical and that every gap was
-filled. The file was just written, so all three read it from the page cache.
+filled. The file was just written, so all three read it from the page cache; each starts after
+os.sync().
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -63,8 +65,11 @@ def write_music(path: Path, frames: int, gaps: list[tuple[int, int]]) -> None:
 
 
 def measured(command: list[str], work: Path) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MB, exit status) of `command` run as a child process."""
+    """(seconds, peak RSS in MB, exit status) of `command` run as a child process, started after
+    os.sync(): otherwise a command pays for writing back the dirty pages of the one before it (the
+    1.9 GB file just written made the first command's writes 2.5 times slower)."""
     result = work / "usage.txt"
+    os.sync()
     began = time.perf_counter()
     subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCH, str(result), *command], stdout=subprocess.DEVNULL,
                    check=True)
