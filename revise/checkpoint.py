@@ -4,8 +4,9 @@ An exported model is a folder holding `model.safetensors` and `config.json` (rea
 `revise.model_files`, which has no torch). Loading never executes code from a file: weights come
 from safetensors (training checkpoints are read by `revise.train.checkpoints` with
 `weights_only=True`), and every tensor name and shape must match the architecture the JSON
-describes (strict loading). A checksum in the JSON catches corrupted weights. Format 2 files (from before the causal drafter) still load: their reviser as trained,
-with an untrained causal drafter, which drafts the one-sided AR fill exactly.
+describes (strict loading). A checksum in the JSON catches corrupted weights. Format 2 files
+(from before the causal drafter) still load: their reviser as trained, with an untrained causal
+drafter, which drafts the one-sided AR fill exactly.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from revise.model_files import (
     FORMAT_VERSION,
     WEIGHTS_NAME,
     ModelFileError,
+    check_weights,
     model_sections,
     model_settings,
     read_model_folder,
@@ -100,13 +102,7 @@ def model_from_config(config: dict[str, Any], source: str) -> RevisionModel:
 
 def load_state_strict(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
     """Load `state` into `model`, refusing any missing, extra or differently shaped tensor."""
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    extra = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
-    if missing or extra or wrong:
-        detail = (missing and f"missing {missing[0]}") or (extra and f"unexpected {extra[0]}") or f"shape of {wrong[0]}"
-        raise ModelFileError(f"{source} holds weights of another architecture ({detail}).")
-    if any(not torch.isfinite(t).all() for t in state.values() if t.is_floating_point()):
-        raise ModelFileError(f"{source} holds NaN or infinite weights; it cannot be used.")
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    finite = all(bool(torch.isfinite(t).all()) for t in state.values() if t.is_floating_point())
+    check_weights({name: tuple(t.shape) for name, t in state.items()}, expected, finite, source)
     model.load_state_dict(state, strict=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,20 @@ def read_model_folder(path: str | Path | None) -> tuple[Path, dict[str, Any], by
     if hashlib.sha256(weights).hexdigest() != config.get("weights_sha256"):
         raise ModelFileError(f"{weights_path} is corrupted (its checksum does not match); export it again.")
     return directory, config, weights
+
+
+def check_weights(shapes: Mapping[str, tuple[int, ...]], expected: Mapping[str, tuple[int, ...]], finite: bool,
+                  source: str) -> None:
+    """Refuse weights whose names and shapes (`shapes`) are not the architecture's (`expected`), or
+    that are not all `finite`, naming `source`: the one strict check of both loaders."""
+    missing = sorted(set(expected) - set(shapes))
+    extra = sorted(set(shapes) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(shapes) if tuple(shapes[k]) != tuple(expected[k]))
+    if missing or extra or wrong:
+        detail = (missing and f"missing {missing[0]}") or (extra and f"unexpected {extra[0]}") or f"shape of {wrong[0]}"
+        raise ModelFileError(f"{source} holds weights of another architecture ({detail}).")
+    if not finite:
+        raise ModelFileError(f"{source} holds NaN or infinite weights; it cannot be used.")
 
 
 def model_settings(model) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from safetensors.numpy import load as load_safetensors
 
 from revise.blas import one_blas_thread
 from revise.config import ARConfig, FrameConfig, MatchConfig, ModelConfig, RevisionConfig, ScheduleName
-from revise.model_files import WEIGHTS_NAME, ModelFileError, model_sections, read_model_folder
+from revise.model_files import WEIGHTS_NAME, ModelFileError, check_weights, model_sections, read_model_folder
 from revise.revision.schedules import revision_masks
 from revise.runtime import networks
 
@@ -90,19 +90,9 @@ def load_inference_model(path: str | Path | None = None) -> InferenceModel:
         weights = {name: w for name, w in weights.items() if not name.startswith("drafter.")}
         weights.update({name: np.zeros(shape, np.float32) for name, shape in expected.items()
                         if name.startswith("drafter.")})
-    _check_weights(weights, expected, source)
+    finite = all(bool(np.isfinite(w).all()) for w in weights.values())
+    check_weights({name: w.shape for name, w in weights.items()}, expected, finite, source)
     return InferenceModel(frame, model, revision, ar, match, {k: v.astype(np.float32) for k, v in weights.items()})
-
-
-def _check_weights(weights: Mapping[str, np.ndarray], expected: Mapping[str, tuple[int, ...]], source: str) -> None:
-    missing = sorted(set(expected) - set(weights))
-    extra = sorted(set(weights) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(weights) if tuple(weights[k].shape) != expected[k])
-    if missing or extra or wrong:
-        detail = (missing and f"missing {missing[0]}") or (extra and f"unexpected {extra[0]}") or f"shape of {wrong[0]}"
-        raise ModelFileError(f"{source} holds weights of another architecture ({detail}).")
-    if any(not np.isfinite(w).all() for w in weights.values()):
-        raise ModelFileError(f"{source} holds NaN or infinite weights; it cannot be used.")
 
 
 def expected_shapes(frame: FrameConfig, model: ModelConfig) -> dict[str, tuple[int, ...]]:
