@@ -7,20 +7,7 @@ import pytest
 from scipy.signal import lfilter
 
 from revise.dsp.splice import fade_in
-from revise.hints.autoregressive import (
-    _MAX_REFLECTION,
-    DIVERGED,
-    TRACKING,
-    _burg,
-    ar_fill,
-    ar_fill_many,
-    burg,
-    crossfade_weights,
-    error_energy,
-    extrapolate,
-)
-from revise.hints.compiled import fast_burg_recursion
-from revise.hints.signal import fft_convolve
+from revise.hints.autoregressive import DIVERGED, ar_fill, ar_fill_many, burg, crossfade_weights, extrapolate
 
 RATE = 16000
 
@@ -57,35 +44,6 @@ def test_burg_gives_stable_filter_at_high_order():
     rng = np.random.default_rng(1)
     a = burg(tones(1500) + 1e-3 * rng.standard_normal(1500), 150)
     assert np.all(np.abs(np.roots(a)) < 1.0)
-
-
-def lags_of(x: np.ndarray, order: int) -> np.ndarray:
-    """Autocorrelation lags 0 .. order + 1 of x, zero past its length. [order + 2]"""
-    lags = np.zeros(order + 2)
-    full = fft_convolve(x, x[::-1])[len(x) - 1 :]
-    lags[: min(order + 2, len(x))] = full[: order + 2]
-    return lags
-
-
-@pytest.mark.parametrize("length, order", [(400, 1), (400, 2), (3000, 600), (999, 499), (50, 49)])
-def test_the_fast_recursion_gives_the_classic_fit(length, order):
-    # a coloured noise, predicted far from exactly: the two forms differ by rounding only
-    rng = np.random.default_rng(order)
-    x = lfilter([1.0], [1.0, -1.2, 0.6], rng.standard_normal(length)) + tones(length)
-    fast, tracked = fast_burg_recursion(x, lags_of(x, order), order, _MAX_REFLECTION)
-    classic = _burg(x, order)
-    np.testing.assert_allclose(fast, classic, rtol=0, atol=1e-8 * np.abs(classic).max())
-    # the error energy the recursion tracked is the one summed from the errors: burg keeps this fit
-    assert abs(tracked - error_energy(x, fast)) <= TRACKING * error_energy(x, fast)
-    np.testing.assert_allclose(burg(x, order), fast)
-
-
-def test_a_fit_the_fast_recursion_cannot_track_is_made_by_the_classic_one():
-    # clean tones are predicted to rounding at order 6: the quadratic forms lose the error
-    x = tones(3000)
-    fast, tracked = fast_burg_recursion(x, lags_of(x, 600), 600, _MAX_REFLECTION)
-    assert not abs(tracked - error_energy(x, fast)) <= TRACKING * error_energy(x, fast)
-    np.testing.assert_array_equal(burg(x, 600), _burg(x, 600))
 
 
 def test_burg_rejects_bad_order():

@@ -6,7 +6,7 @@ forward and backward prediction errors together, which keeps the synthesis filte
 stable, so extrapolation decays instead of exploding. A gap is filled by extrapolating forward
 from the audio before it and backward (on the time-reversed signal) from the audio after it,
 then crossfading the two predictions across the gap with a raised cosine whose weights sum to
-one. Numpy, and numba for Burg's recursion (`revise.hints.compiled`): no torch, no scipy.
+one. Pure numpy: no torch, no scipy.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import numpy as np
 
 from revise.blas import one_blas_thread
 from revise.config import ARConfig
-from revise.hints.compiled import fast_burg_recursion
-from revise.hints.signal import all_pole_continuation, fft_convolve
+from revise.hints.signal import all_pole_continuation
 
 # Keep |k| strictly below one so the synthesis filter stays stable under rounding.
 _MAX_REFLECTION = 1.0 - 1e-9
@@ -26,13 +25,6 @@ _MAX_REFLECTION = 1.0 - 1e-9
 # outside the unit circle (seen: radius 1.04 at order 1654, a 0.2 s fill reaching 1e172). Such a
 # fit is retried at half the order.
 DIVERGED = 4.0
-# The fast recursion tracks the error energies as quadratic forms whose terms are as large as the
-# signal's energy; where the prediction error falls towards their rounding (a clean tone, audio
-# predicted almost exactly at high orders) the rounding decides the last reflection coefficients.
-# So its fit is kept only where the error energy it tracked and the true one (summed from the
-# errors) agree within TRACKING; elsewhere the fit is made again by the classic recursion, which
-# sums the errors themselves.
-TRACKING = 1e-3
 
 
 def burg(x: np.ndarray, order: int) -> np.ndarray:
@@ -41,36 +33,18 @@ def burg(x: np.ndarray, order: int) -> np.ndarray:
     Returns the prediction-error filter `a` [order + 1], float64, with a[0] == 1, so that
     `x[n] + sum_k a[k] x[n-k]` is the prediction error. Silent (all-zero) input, or input that
     is predicted exactly at a lower order, leaves the remaining coefficients at zero.
-    Cost: an FFT and O(order^2) in the fast recursion (`revise.hints.compiled`); O(order * N) in
-    the classic one where the fast one would round (EXACT), on one BLAS thread (`revise.blas`).
+    Cost: O(order * N), vectorised within each order step, on one BLAS thread (`revise.blas`).
     """
-    x = np.ascontiguousarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"burg expects a 1-D signal, got shape {x.shape}.")
     if order < 0 or order >= len(x):
         raise ValueError(f"burg order must be in [0, {len(x) - 1}] for {len(x)} samples, got {order}.")
     with one_blas_thread():
-        lags = np.zeros(order + 2)
-        correlation = fft_convolve(x, x[::-1])[len(x) - 1 :]  # lags 0 .. N - 1
-        lags[: min(order + 2, len(x))] = correlation[: order + 2]
-        if not lags[0] > 0.0:
-            return np.concatenate([[1.0], np.zeros(order)])  # silence
-        a, tracked = fast_burg_recursion(x, lags, order, _MAX_REFLECTION)
-        summed = error_energy(x, a)
-        if not abs(summed - tracked) <= TRACKING * summed:
-            a = _burg(x, order)
-        return a
-
-
-def error_energy(x: np.ndarray, a: np.ndarray) -> float:
-    """The forward plus backward prediction-error energy of filter a [p + 1] over x [N]: the errors
-    of the N - p samples with p samples before them, and of the N - p with p after them."""
-    forward, backward = fft_convolve(x, a, "valid"), fft_convolve(x, a[::-1], "valid")
-    return float(np.dot(forward, forward)) + float(np.dot(backward, backward))
+        return _burg(x, order)
 
 
 def _burg(x: np.ndarray, order: int) -> np.ndarray:
-    """Burg's recursion in its classic form: the error sequences themselves, updated order by order."""
     a = np.zeros(order + 1)
     a[0] = 1.0
     forward = x[1:].copy()  # f_m[n]: error of predicting x[n] from the m samples before it

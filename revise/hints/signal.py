@@ -9,8 +9,6 @@ from typing import Literal
 
 import numpy as np
 
-from revise.hints.compiled import continue_all_pole
-
 
 def fft_convolve(x: np.ndarray, h: np.ndarray, mode: Literal["full", "valid"] = "full") -> np.ndarray:
     """Linear convolution of 1-D x [N] and h [M] by FFT. "full": [N + M - 1]; "valid": the
@@ -50,10 +48,11 @@ def all_pole_continuation(a: np.ndarray, past: np.ndarray, count: int) -> np.nda
     """The `count` samples after `past` [>= p] under 1 / A(z) on zero input. [count]
 
     a [p + 1] with a[0] == 1: y[n] = -sum_{k=1..p} a[k] y[n - k], started from the last p samples
-    of `past`: the recursion itself, compiled (`revise.hints.compiled`). Block forms were tried and
-    refused: inverting a block by the filter's impulse response lost all precision on clean tones
-    (a fit of two sinusoids rings with a response of 1e7), and LAPACK's banded forward substitution
-    was 10 times slower than the recursion in numpy.
+    of `past`: the recursion itself, one dot product per sample (about 1-2 us each, as fast as
+    lfilter for a gap's few thousand samples). Faster block forms were tried and refused: inverting
+    a block by the filter's impulse response lost all precision on clean tones (a fit of two
+    sinusoids rings with a response of 1e7), and LAPACK's banded forward substitution was 10 times
+    slower than this.
     """
     a = np.asarray(a, dtype=np.float64)
     p = len(a) - 1
@@ -64,5 +63,7 @@ def all_pole_continuation(a: np.ndarray, past: np.ndarray, count: int) -> np.nda
         raise ValueError(f"an all-pole continuation of order {p} needs {p} past samples, got {len(past)}.")
     out = np.empty(p + count)
     out[:p] = np.asarray(past, dtype=np.float64)[-p:]
-    continue_all_pole(np.ascontiguousarray(weights), out)
+    dot = np.dot
+    for n in range(p, p + count):
+        out[n] = dot(weights, out[n - p : n])
     return out[p:]
