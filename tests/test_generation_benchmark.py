@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from revise.cli.main import main
-from revise.evaluate.generation import METHODS, loop_last_bar, run_generation_benchmark
+from revise.evaluate.generation import METHODS, continue_every_way, loop_last_bar, run_generation_benchmark
 from revise.evaluate.generation_report import write_generation_report
 from revise.evaluate.music import tempo
 
@@ -54,6 +54,16 @@ def test_every_method_is_measured_and_unusable_clips_are_skipped(clips, tiny_mod
     assert names == ["report.md", "results.json", "spectrograms/00_a.png", "spectrograms/01_b.png"]
     summary = json.loads((tmp_path / "report" / "results.json").read_text())["summary"]
     assert set(summary) == set(METHODS)
+
+
+def test_the_prompts_end_reference_is_the_prompts_own_last_seconds(tiny_model):
+    x = beat(5.0)[:, None]
+    prompt, truth = x[: 3 * RATE], x[3 * RATE :]
+    continuations = continue_every_way(prompt, truth, RATE, 2.0, tiny_model, 0, 120.0, 1.0)
+    end, seams = continuations["prompt's end"]
+    np.testing.assert_array_equal(end, prompt[-2 * RATE :])
+    assert seams == ()
+    np.testing.assert_array_equal(continuations["true continuation"][0], truth)
 
 
 def test_the_loop_repeats_the_last_bar_on_the_beat():

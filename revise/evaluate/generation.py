@@ -4,7 +4,10 @@ compare each continuation with the recording's true continuation and with the pr
 Methods: `revise` (what `revise generate` does: the crossfaded similarity draft), `revise
 passes=1` (its seams revised as gaps are), `naive join` (the same pieces butted, switched within one
 sample), `loop last bar` (the prompt's last bar
-repeated: a strong, honest baseline) and `true continuation` (the recording itself: the ceiling).
+repeated: a strong, honest baseline), `prompt's end` (the prompt's own last seconds, as long as the
+continuation (the whole prompt where it is shorter): not a continuation but a reference for how far the music moves on, so the spectrum,
+harmony and timbre distances any continuation made of the prompt's material starts from; its seam
+figures mean nothing) and `true continuation` (the recording itself: the ceiling).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ NEAR_FULL_SCALE = 0.999  # a sample this loud counts as clipped (or squashed by 
 LOOP_FADE_SECONDS = 0.02
 BARLESS_LOOP_SECONDS = 2.0  # the loop's length when the prompt has no clear beat
 SEAM_HALF_WIDTH_SECONDS = 0.002
-METHODS = ("revise", "revise passes=1", "naive join", "loop last bar", "true continuation")
+METHODS = ("revise", "revise passes=1", "naive join", "loop last bar", "prompt's end", "true continuation")
 
 
 @dataclass
@@ -105,6 +108,7 @@ def continue_every_way(prompt, truth, rate: int, seconds: float, model, seed: in
         "revise": lambda: similarity(None), "revise passes=1": lambda: similarity(1),
         "naive join": lambda: similarity(0, "naive"),
         "loop last bar": lambda: loop_last_bar(prompt, rate, len(truth), bpm if clarity >= CLEAR_BEAT else None),
+        "prompt's end": lambda: (prompt[-len(truth) :], ()),
         "true continuation": lambda: (truth, ()),
     }
     return {name: runs[name]() for name in METHODS}
