@@ -4,10 +4,11 @@ compare each continuation with the recording's true continuation and with the pr
 Methods: `revise` (what `revise generate` does: the crossfaded similarity draft), `revise
 passes=1` (its seams revised as gaps are), `naive join` (the same pieces butted, switched within one
 sample), `loop last bar` (the prompt's last bar
-repeated: a strong, honest baseline), `prompt's end` (the prompt's own last seconds, as long as the
-continuation (the whole prompt where it is shorter): not a continuation but a reference for how far the music moves on, so the spectrum,
-harmony and timbre distances any continuation made of the prompt's material starts from; its seam
-figures mean nothing) and `true continuation` (the recording itself: the ceiling).
+repeated: a strong, honest baseline), `prompt's end` and `true continuation` (the recording
+itself: the ceiling). `prompt's end` is a reference, not a continuation: the prompt's own last
+seconds, as many as the continuation has (the whole prompt where it is shorter). Its spectrum,
+harmony and timbre distances say how far the music itself moves on, where any continuation made
+of the prompt's material starts from; its seam figures mean nothing.
 """
 
 from __future__ import annotations
